@@ -1,0 +1,135 @@
+"""Match what an interviewer says to the questions of the rubric's bank.
+
+:class:`QuestionMatcher` is a scikit-learn estimator: ``fit`` takes question texts
+and their ids, ``similarities`` returns cosine similarities of new texts to every
+question, ``predict`` the best id. Texts are compared as lemmas (pymorphy3 for
+Russian, spaCy lookups for English), so inflection and word order matter little,
+with word uni/bigrams plus character n-grams of the lemmas, which absorb ASR
+misspellings («фоллоуап», «фолоу ап») and compound spellings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
+
+from .nlp import detect_language, lemmas
+from .rubric import Question, Rubric
+
+# Words that every question shares carry no evidence of *which* question it is.
+_STOP = {
+    "ru": set(
+        "и а но в во на с со к ко по за из у о об от до для же ли бы то ну вот это этот эта эти "
+        "ты вы тебя вас тебе вам твой ваш свой мы я он она они быть что как".split()
+    ),
+    "en": set(
+        "a an the and or but to of in on at for with from by is are was were be been do does did "
+        "you your i we me my it this that so just well okay ok".split()
+    ),
+}
+
+
+def normalize(text: str, language: str | None = None) -> str:
+    """Lemmatised, lower-cased text without stop words, for vectorizing."""
+    language = language or detect_language(text)
+    words = [w for w in lemmas(text, language) if re.search(r"\w", w)]
+    kept = [w for w in words if w not in _STOP[language]]
+    return " ".join(kept or words)
+
+
+class QuestionMatcher(BaseEstimator):
+    """TF-IDF over lemmas (word n-grams + character n-grams), fitted on the bank.
+
+    Args:
+        word_ngram_max: longest word n-gram.
+        char_ngram_range: character n-gram lengths (on word boundaries).
+        char_weight: weight of the character similarity, 0..1; the word
+            similarity gets the rest.
+    """
+
+    def __init__(self, word_ngram_max: int = 2, char_ngram_range: tuple[int, int] = (3, 5), char_weight: float = 0.5):
+        self.word_ngram_max = word_ngram_max
+        self.char_ngram_range = char_ngram_range
+        self.char_weight = char_weight
+
+    def fit(self, X: list[str], y: list[str]) -> "QuestionMatcher":
+        """Fit on question texts ``X`` with their question ids ``y``."""
+        if len(X) != len(y) or not len(X):
+            raise ValueError("X and y must be non-empty and of equal length")
+        if not 0 <= self.char_weight <= 1:
+            raise ValueError("char_weight must be in 0..1")
+        docs = [normalize(x) for x in X]
+        self.word_vectorizer_ = TfidfVectorizer(
+            analyzer="word", ngram_range=(1, self.word_ngram_max), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b"
+        ).fit(docs)
+        self.char_vectorizer_ = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=tuple(self.char_ngram_range), sublinear_tf=True
+        ).fit(docs)
+        self.word_vectors_ = self.word_vectorizer_.transform(docs)
+        self.char_vectors_ = self.char_vectorizer_.transform(docs)
+        self.labels_ = np.asarray(y)
+        self.texts_ = list(X)
+        self.classes_ = np.unique(self.labels_)
+        return self
+
+    def similarities(self, X: list[str]) -> np.ndarray:
+        """Cosine similarity (0..1) of each text to each fitted bank text."""
+        check_is_fitted(self, "word_vectors_")
+        docs = [normalize(x) for x in X]
+        word = (self.word_vectorizer_.transform(docs) @ self.word_vectors_.T).toarray()
+        char = (self.char_vectorizer_.transform(docs) @ self.char_vectors_.T).toarray()
+        return (1 - self.char_weight) * word + self.char_weight * char
+
+    def best(self, X: list[str]) -> list[tuple[str, str, float]]:
+        """(question id, bank text, similarity) of the best match of each text."""
+        sims = self.similarities(X)
+        out = []
+        for row in sims:
+            j = int(np.argmax(row))
+            out.append((str(self.labels_[j]), self.texts_[j], float(row[j])))
+        return out
+
+    def predict(self, X: list[str]) -> np.ndarray:
+        return np.asarray([qid for qid, _, _ in self.best(X)])
+
+    def score_by_question(self, text: str) -> dict[str, tuple[float, str]]:
+        """For one text: question id → (best similarity, bank text that gave it)."""
+        row = self.similarities([text])[0]
+        out: dict[str, tuple[float, str]] = {}
+        for j, value in enumerate(row):
+            qid = str(self.labels_[j])
+            if qid not in out or value > out[qid][0]:
+                out[qid] = (float(value), self.texts_[j])
+        return out
+
+
+@dataclass(frozen=True)
+class BankText:
+    question_id: str
+    text: str
+
+
+def bank_texts(rubric: Rubric) -> list[BankText]:
+    """Every wording of every question (both languages, variants included)."""
+    return [BankText(q.id, t) for q in rubric.questions for t in q.texts()]
+
+
+_MATCHERS: dict[str, QuestionMatcher] = {}
+
+
+def get_matcher(rubric: Rubric) -> QuestionMatcher:
+    """A matcher fitted on the rubric's bank, cached per rubric file content."""
+    key = f"{rubric.path}:{rubric.sha256}"
+    if key not in _MATCHERS:
+        texts = bank_texts(rubric)
+        _MATCHERS[key] = QuestionMatcher().fit([t.text for t in texts], [t.question_id for t in texts])
+    return _MATCHERS[key]
+
+
+def question_by_id(rubric: Rubric) -> dict[str, Question]:
+    return {q.id: q for q in rubric.questions}

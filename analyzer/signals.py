@@ -1,0 +1,443 @@
+"""Detect rubric signals in a candidate's answer, with the quote that proves each.
+
+The rules are data (``analyzer/rubric/signals.yaml``): each has a versioned id,
+the signal it finds, its language, a score and a kind. This module only applies
+them. Kinds:
+
+``match``
+    spaCy Matcher token patterns (``patterns``), lower-case phrases (``phrases``)
+    and lemma phrases (``lemmas``, so Russian inflection does not matter); a hit
+    overlapped by an ``exclude`` phrase is dropped («как правило» is no analogy).
+``sequence``
+    ordered step markers (``steps``: rank → phrases); fires on a rank-1 marker
+    followed by a later rank, or on ``min_markers`` later-rank markers.
+``narrative``
+    a past-tense account of one situation: at least ``min_past_verbs`` finite
+    past verbs not under a conditional («бы», "would"), plus a specific anchor
+    («однажды», "last year") or a result («в итоге», "in the end").
+``metric``
+    a number about an outcome: a number next to a unit (%, money, "x2") or a
+    count/duration near an outcome word.
+``density``
+    terms without explanation (jargon): ``min_terms`` terms and no explainer.
+``count``
+    distinct actions named (persistence in the silent-client case).
+``polarity``
+    positive vs negative wording about a topic (attitude to follow-ups).
+
+Sentences that end with a question mark are never evidence: a candidate who
+repeats the interviewer's «например?» gives no example.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+
+from .errors import RubricError
+from .nlp import get_nlp
+from .records import Signal
+from .rubric import ALL_SIGNALS, load_yaml
+
+RULE_KINDS = ("match", "sequence", "narrative", "metric", "density", "count", "polarity")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    signal: str
+    lang: str
+    kind: str
+    score: float
+    description: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str
+    rules: tuple[Rule, ...]
+    path: str | None = None
+
+    def for_language(self, language: str) -> list[Rule]:
+        return [r for r in self.rules if r.lang in (language, "any")]
+
+    def only(self, *rule_ids: str) -> "RuleSet":
+        return RuleSet(self.version, tuple(r for r in self.rules if r.id in rule_ids), self.path)
+
+
+_RULE_ID = re.compile(r"^[a-z_]+\.[a-z0-9_]+\.v\d+$")
+
+
+def parse_rules(data: Any, path: Path) -> RuleSet:
+    """Validate a rules document; errors name the rule id and the bad key."""
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+        raise RubricError("a rules file needs a 'rules' list", path)
+    rules = []
+    seen = set()
+    for i, item in enumerate(data["rules"]):
+        if not isinstance(item, dict):
+            raise RubricError(f"rules[{i}] must be a mapping", path)
+        rid = item.get("id")
+        where = f"rule {rid!r}" if rid else f"rules[{i}]"
+        for key in ("id", "signal", "lang"):
+            if not item.get(key):
+                raise RubricError(f"{where}: missing required field '{key}'", path)
+        if not _RULE_ID.match(rid):
+            raise RubricError(f"{where}: id must look like 'signal.name.v1'", path)
+        if rid in seen:
+            raise RubricError(f"{where}: duplicate rule id", path)
+        seen.add(rid)
+        if item["signal"] not in ALL_SIGNALS:
+            raise RubricError(f"{where}: unknown signal {item['signal']!r}", path)
+        if item["lang"] not in ("ru", "en", "any"):
+            raise RubricError(f"{where}: lang must be ru, en or any", path)
+        kind = item.get("kind", "match")
+        if kind not in RULE_KINDS:
+            raise RubricError(f"{where}: unknown kind {kind!r}; expected {', '.join(RULE_KINDS)}", path)
+        score = item.get("score", 0.8)
+        if not isinstance(score, (int, float)) or not 0 < score <= 1:
+            raise RubricError(f"{where}: score must be in (0, 1]", path)
+        params = {k: v for k, v in item.items() if k not in ("id", "signal", "lang", "kind", "score", "description")}
+        if kind == "match" and not any(params.get(k) for k in ("patterns", "phrases", "lemmas")):
+            raise RubricError(f"{where}: a match rule needs 'patterns', 'phrases' or 'lemmas'", path)
+        rules.append(Rule(rid, item["signal"], item["lang"], kind, float(score), str(item.get("description", "")), params))
+    return RuleSet(version=str(data.get("version", "1")), rules=tuple(rules), path=str(path))
+
+
+def default_rules_path() -> Path:
+    return Path(str(resources.files("analyzer") / "rubric" / "signals.yaml"))
+
+
+@lru_cache(maxsize=8)
+def load_rules(path: str | Path | None = None) -> RuleSet:
+    """Load the signal rules (the packaged ``signals.yaml`` by default)."""
+    path = Path(path) if path is not None else default_rules_path()
+    return parse_rules(load_yaml(path), path)
+
+
+class _Compiled:
+    """Matchers of one language's rules, built once per (rule set, language)."""
+
+    def __init__(self, rules: list[Rule], nlp: Language):
+        self.nlp = nlp
+        self.rules = {r.id: r for r in rules}
+        self.matcher = Matcher(nlp.vocab, validate=True)
+        self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self.excl_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.excl_lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self.steps: dict[str, list[tuple[int, PhraseMatcher]]] = {}
+        for rule in rules:
+            p = rule.params
+            try:
+                if p.get("patterns"):
+                    self.matcher.add(rule.id, p["patterns"])
+            except Exception as exc:  # spaCy validates patterns
+                raise RubricError(f"rule {rule.id!r}: invalid pattern ({str(exc).splitlines()[0]})") from None
+            self._phrases(self.lower, rule.id, p.get("phrases"), lemma=False)
+            self._phrases(self.lemma, rule.id, p.get("lemmas"), lemma=True)
+            self._phrases(self.excl_lower, rule.id, p.get("exclude"), lemma=False)
+            self._phrases(self.excl_lemma, rule.id, p.get("exclude_lemmas"), lemma=True)
+            if rule.kind == "sequence":
+                ranked = []
+                for rank, phrases in sorted((int(k), v) for k, v in (p.get("steps") or {}).items()):
+                    pm = PhraseMatcher(nlp.vocab, attr="LOWER")
+                    self._phrases(pm, rule.id, phrases, lemma=False)
+                    ranked.append((rank, pm))
+                self.steps[rule.id] = ranked
+
+    def _phrases(self, matcher: PhraseMatcher, key: str, phrases: list[str] | None, *, lemma: bool) -> None:
+        if not phrases:
+            return
+        docs = [self.nlp(str(x)) if lemma else self.nlp.make_doc(str(x)) for x in phrases]
+        matcher.add(key, docs)
+
+
+@lru_cache(maxsize=16)
+def _compiled(ruleset: RuleSet, language: str) -> _Compiled:
+    return _Compiled(ruleset.for_language(language), get_nlp(language))
+
+
+def _question_sentences(doc: Doc) -> set[int]:
+    """Token indices inside sentences that end with '?'."""
+    out: set[int] = set()
+    for sent in doc.sents:
+        if sent.text.rstrip().endswith("?"):
+            out.update(range(sent.start, sent.end))
+    return out
+
+
+def _hit(rule: Rule, span: Span, score: float | None = None, value: Any = None) -> dict[str, Any]:
+    return {"rule": rule, "span": span, "score": rule.score if score is None else score, "value": value}
+
+
+def detect_signals(doc: Doc, ruleset: RuleSet, language: str, *, signals: set[str] | None = None) -> list[Signal]:
+    """Apply the rules to one answer's Doc.
+
+    Args:
+        doc: the candidate's answer processed by :func:`analyzer.nlp.get_nlp`.
+        ruleset: the rules (see :func:`load_rules`).
+        language: ``ru`` or ``en``.
+        signals: only these signal ids (all when ``None``).
+
+    Returns:
+        One :class:`Signal` per hit, in text order; ``start``/``end`` times are
+        left for the caller, who knows the words' times.
+    """
+    compiled = _compiled(ruleset, language)
+    questions = _question_sentences(doc)
+    hits: list[dict[str, Any]] = []
+
+    excluded: dict[str, list[tuple[int, int]]] = {}
+    for m in (compiled.excl_lower, compiled.excl_lemma):
+        for key, start, end in m(doc):
+            excluded.setdefault(doc.vocab.strings[key], []).append((start, end))
+
+    def usable(rule: Rule, start: int, end: int) -> bool:
+        if signals is not None and rule.signal not in signals:
+            return False
+        if any(i in questions for i in range(start, end)):
+            return False
+        return not any(s < end and start < e for s, e in excluded.get(rule.id, ()))
+
+    seen: set[tuple[str, int, int]] = set()
+    for m in (compiled.matcher, compiled.lower, compiled.lemma):
+        for key, start, end in m(doc):
+            rule = compiled.rules[doc.vocab.strings[key]]
+            if rule.kind != "match" or (rule.id, start, end) in seen or not usable(rule, start, end):
+                continue
+            seen.add((rule.id, start, end))
+            hits.append(_hit(rule, doc[start:end]))
+
+    for rule in compiled.rules.values():
+        if signals is not None and rule.signal not in signals:
+            continue
+        detector = _DETECTORS.get(rule.kind)
+        if detector:
+            hits.extend(h for h in detector(rule, doc, compiled) if usable(rule, h["span"].start, h["span"].end))
+
+    hits.sort(key=lambda h: (h["span"].start_char, h["rule"].id))
+    return [
+        Signal(
+            signal=h["rule"].signal,
+            rule_id=h["rule"].id,
+            text=h["span"].text,
+            start_char=h["span"].start_char,
+            end_char=h["span"].end_char,
+            score=round(float(h["score"]), 3),
+            value=h["value"],
+        )
+        for h in hits
+    ]
+
+
+# --- detectors of the structural kinds -------------------------------------------------
+
+
+def _is_past_verb(token, conditional: set[str]) -> bool:
+    if "Past" not in token.morph.get("Tense") or token.pos_ not in ("VERB", "AUX"):
+        return False
+    window = token.doc[max(0, token.i - 2) : token.i + 3]
+    return not any(t.lower_ in conditional for t in window)
+
+
+def _sequence(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
+    p = rule.params
+    stop_lemmas = set(p.get("not_after_lemmas") or ())
+    markers = []
+    for rank, pm in compiled.steps.get(rule.id, []):
+        for _, start, end in pm(doc):
+            follow = doc[end : end + 5]
+            if any(t.lemma_.lower() in stop_lemmas for t in follow):
+                continue  # "сначала работал в банке, потом перешёл" is a biography, not steps
+            markers.append((start, end, rank))
+    markers.sort()
+    if len(markers) < 2:
+        return []
+    first_rank = next((i for i, m in enumerate(markers) if m[2] == 1), None)
+    later = [m for m in markers if m[2] > 1 and (first_rank is None or m[0] > markers[first_rank][0])]
+    if first_rank is not None and later:
+        start, end = markers[first_rank][0], later[-1][1]
+        score = min(1.0, rule.score + 0.1 * (len(later) - 1))
+    elif len(later) >= int(p.get("min_markers", 3)):
+        start, end = later[0][0], later[-1][1]
+        score = float(p.get("score_without_first", rule.score * 0.75))
+    else:
+        return []
+    span = doc[start:end]
+    if len(span) > 40:  # quote the opening marker with its clause, not half the answer
+        span = doc[start : min(end, start + 25)]
+    return [_hit(rule, span, score)]
+
+
+def _narrative(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
+    p = rule.params
+    conditional = set(p.get("conditional") or ())
+    past = [t for t in doc if _is_past_verb(t, conditional) and t.lemma_.lower() not in set(p.get("ignore_lemmas") or ())]
+    if len(past) < int(p.get("min_past_verbs", 3)):
+        return []
+    lower = doc.text.lower()
+    anchors = [a for a in p.get("anchors") or () if re.search(r"(?<!\w)" + re.escape(a), lower)]
+    results = [a for a in p.get("results") or () if re.search(r"(?<!\w)" + re.escape(a), lower)]
+    habits = [a for a in p.get("habits") or () if re.search(r"(?<!\w)" + re.escape(a) + r"(?!\w)", lower)]
+    score = rule.score
+    score += 0.15 * min(len(anchors), 2) + 0.1 * min(len(results), 1)
+    score += 0.03 * min(len(past) - int(p.get("min_past_verbs", 3)), 5)
+    score -= 0.15 * len(habits)
+    if not anchors and not results:
+        score -= float(p.get("no_anchor_penalty", 0.2))
+    sent = past[0].sent
+    return [_hit(rule, sent if len(sent) <= 40 else doc[sent.start : sent.start + 40], max(0.05, min(score, 1.0)))]
+
+
+_NUMBER = re.compile(r"^\d+([.,]\d+)?$")
+
+
+def _metric(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
+    p = rule.params
+    units = set(p.get("units") or ())
+    outcome = set(p.get("outcome_lemmas") or ())
+    counted = set(p.get("counted_lemmas") or ())
+    not_metric = set(p.get("not_metric_lemmas") or ())
+    multipliers = [m.lower() for m in p.get("multipliers") or ()]
+    window = int(p.get("window", 8))
+    hits = []
+    for tok in doc:
+        number = tok.like_num or bool(_NUMBER.match(tok.text)) or tok.text.startswith(("$", "€", "₽"))
+        if not number:
+            continue
+        if re.fullmatch(r"(19|20)\d\d", tok.text) and not any(t.lower_ in units for t in doc[tok.i + 1 : tok.i + 2]):
+            continue  # a year
+        after = doc[tok.i + 1 : tok.i + 3]
+        near = doc[max(0, tok.i - window) : tok.i + window]
+        lemmas_near = {t.lemma_.lower() for t in near}
+        if any(t.lemma_.lower() in not_metric for t in after):
+            continue  # "2 детей", "5 лет опыта" are not outcomes
+        unit = any(t.lower_ in units or t.lemma_.lower() in units for t in after) or tok.text.startswith(("$", "€", "₽")) or tok.text.endswith("%")
+        has_outcome = bool(lemmas_near & outcome)
+        has_count = any(t.lemma_.lower() in counted for t in after)
+        if unit:
+            score = rule.score + (0.1 if has_outcome else 0.0)
+        elif has_count and has_outcome:
+            score = rule.score - 0.1
+        elif has_outcome:
+            score = rule.score - 0.25
+        else:
+            continue
+        end = tok.i + 1
+        while end < len(doc) and end < tok.i + 3 and (doc[end].lower_ in units or doc[end].lemma_.lower() in units or doc[end].lemma_.lower() in counted):
+            end += 1
+        hits.append(_hit(rule, doc[max(0, tok.i - 2) : end], min(score, 1.0)))
+    lower = doc.text.lower()
+    for m in multipliers:
+        for found in re.finditer(r"(?<!\w)" + re.escape(m) + r"(?!\w)", lower):
+            span = doc.char_span(found.start(), found.end(), alignment_mode="expand")
+            if span is not None:
+                hits.append(_hit(rule, span, rule.score))
+    return hits
+
+
+def _density(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
+    p = rule.params
+    terms = {t.lower() for t in p.get("terms") or ()}
+    prefixes = tuple(t.lower() for t in p.get("term_prefixes") or ())
+    found = [t for t in doc if t.lower_ in terms or t.lemma_.lower() in terms or (prefixes and t.lower_.startswith(prefixes))]
+    distinct = {t.lemma_.lower() for t in found}
+    if len(distinct) < int(p.get("min_terms", 2)):
+        return []
+    lower = doc.text.lower()
+    explainers = [e for e in p.get("explainers") or () if re.search(r"(?<!\w)" + re.escape(e.lower()), lower)]
+    words = max(1, sum(1 for t in doc if t.is_alpha))
+    density = len(found) / words
+    score = rule.score + min(0.3, density * 3) - 0.25 * len(explainers)
+    if score <= 0:
+        return []
+    return [_hit(rule, doc[found[0].i : found[-1].i + 1] if found[-1].i - found[0].i < 25 else doc[found[0].i : found[0].i + 1], min(score, 1.0), sorted(distinct))]
+
+
+def _count(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
+    """Distinct actions: action verbs (by lemma list) plus first-person future/modal verbs."""
+    p = rule.params
+    actions = {a.lower() for a in p.get("action_lemmas") or ()}
+    ignore = {a.lower() for a in p.get("ignore_lemmas") or ()}
+    triggers = {a.lower() for a in p.get("trigger_words") or ()}
+    seen: dict[str, Any] = {}
+    for tok in doc:
+        lemma = tok.lemma_.lower()
+        if lemma in ignore or tok.i in _question_sentences(doc):
+            continue
+        prev = {t.lower_ for t in doc[max(0, tok.i - 3) : tok.i]}
+        is_action = lemma in actions or (
+            tok.pos_ in ("VERB", "") and (prev & triggers) and tok.is_alpha and len(tok) > 2
+        )
+        if language_is_ru(doc) and tok.pos_ == "VERB" and "1" in tok.morph.get("Person") and "Fut" in tok.morph.get("Tense"):
+            is_action = True  # «позвоню», «напишу», «приеду»
+        if is_action and lemma not in seen:
+            seen[lemma] = tok
+    if not seen:
+        return []
+    first = min(t.i for t in seen.values())
+    last = max(t.i for t in seen.values())
+    span = doc[first : last + 1] if last - first < 40 else doc[first : first + 1]
+    return [_hit(rule, span, rule.score, len(seen))]
+
+
+def language_is_ru(doc: Doc) -> bool:
+    return doc.lang_ == "ru"
+
+
+def _polarity(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
+    p = rule.params
+    lower = doc.text.lower().replace("ё", "е")
+
+    def find(words: list[str]) -> list[re.Match[str]]:
+        out = []
+        for w in words:
+            out.extend(re.finditer(r"(?<!\w)" + re.escape(w.lower().replace("ё", "е")), lower))
+        return out
+
+    pos, neg = find(p.get("positive") or []), find(p.get("negative") or [])
+    if not pos and not neg:
+        return []
+    value = "positive" if len(pos) > len(neg) else "negative" if len(neg) > len(pos) else None
+    if value is None:
+        # a tie: the last word decides ("да, утомляет, но без них никак")
+        value = "positive" if max(m.start() for m in pos) > max(m.start() for m in neg) else "negative"
+    margin = abs(len(pos) - len(neg)) / (len(pos) + len(neg))
+    strongest = (pos if value == "positive" else neg)[0]
+    span = doc.char_span(strongest.start(), strongest.end(), alignment_mode="expand")
+    if span is None:
+        return []
+    sent = span.sent
+    return [_hit(rule, sent if len(sent) <= 40 else span, min(1.0, rule.score + 0.2 * margin), value)]
+
+
+_DETECTORS = {
+    "sequence": _sequence,
+    "narrative": _narrative,
+    "metric": _metric,
+    "density": _density,
+    "count": _count,
+    "polarity": _polarity,
+}
+
+
+def answer_signals(
+    signals: list[Signal] | tuple[Signal, ...], thresholds: dict[str, float] | Any
+) -> dict[str, list[Signal]]:
+    """Group the flags that pass their signal's threshold by signal id."""
+    out: dict[str, list[Signal]] = {}
+    for s in signals:
+        limit = thresholds.signal(s.signal) if hasattr(thresholds, "signal") else thresholds.get(s.signal, 0.5)
+        if s.score >= limit:
+            out.setdefault(s.signal, []).append(s)
+    return out
