@@ -78,22 +78,32 @@ class TurnMatch:
         return qid, sim, text
 
 
-def _units(text: str, language: str) -> list[str]:
-    """Normalized sentences, plus word windows over long (unpunctuated) ones."""
-    out: list[str] = []
-    for sentence in _SENTENCE.findall(text):
+def _units(text: str, language: str) -> tuple[list[str], list[float]]:
+    """Normalized sentences (plus word windows over long, unpunctuated ones) and their weights.
+
+    The whole turn counts in full; a single sentence of it counts less the
+    fewer content words it has, so a bare «Что будешь делать?» inside a case
+    setup cannot outscore the case itself by matching a short generic probe.
+    """
+    units: list[str] = []
+    weights: list[float] = []
+    whole = normalize(text, language)
+    if whole:
+        units.append(whole)
+        weights.append(1.0)
+    sentences = _SENTENCE.findall(text)
+    for sentence in sentences if len(sentences) > 1 or len(whole.split()) > _WINDOW_WORDS else ():
         norm = normalize(sentence, language)
-        if not norm:
-            continue
-        out.append(norm)
         tokens = norm.split()
+        if not norm or norm in units:
+            continue
+        units.append(norm)
+        weights.append(min(1.0, (len(tokens) + 1) / 5))
         if len(tokens) > _WINDOW_WORDS:
             for i in range(0, len(tokens) - _WINDOW_WORDS + _WINDOW_STEP, _WINDOW_STEP):
-                out.append(" ".join(tokens[i : i + _WINDOW_WORDS]))
-    whole = normalize(text, language)
-    if whole and whole not in out:
-        out.append(whole)
-    return out
+                units.append(" ".join(tokens[i : i + _WINDOW_WORDS]))
+                weights.append(1.0)
+    return units, weights
 
 
 def match_turn(text: str, matcher: QuestionMatcher, language: str) -> TurnMatch:
@@ -108,10 +118,10 @@ def match_turn(text: str, matcher: QuestionMatcher, language: str) -> TurnMatch:
         or _has_phrase(lower_yo, cues.interrogative)
         or _has_phrase(first_words, cues.interrogative)
     )
-    units = _units(text, language)
+    units, weights = _units(text, language)
     scores: dict[str, tuple[float, str]] = {}
     if units:
-        sims = _similarities(matcher, units)
+        sims = _similarities(matcher, units) * np.asarray(weights)[:, None]
         best_rows = sims.max(axis=0)
         for j, value in enumerate(best_rows):
             qid = str(matcher.labels_[j])
@@ -224,23 +234,19 @@ def segment_questions(
             continue
         kind, question = "offscript", None
         thread_ids = _thread_ids(thread, by_id)
-        in_thread_id, in_thread_sim, in_thread_text = match.best(thread_ids) if thread_ids else (None, 0.0, None)
-        new_question = qid is not None and qid not in thread_ids and sim >= thresholds.new_question_min_similarity
+        in_id, in_sim, in_text = match.best(thread_ids) if thread_ids else (None, 0.0, None)
+        out_id, out_sim, out_text = match.best(set(match.scores) - thread_ids)
         short_probe = match.has_probe and match.words <= thresholds.followup_max_words
-        if match.offscript_cue and sim < thresholds.new_question_min_similarity:
+        # An outside question clearly better than anything of the current thread opens a new one.
+        outside_wins = out_sim >= thresholds.bank_min_similarity and out_sim - in_sim >= 0.15
+        if match.offscript_cue and max(in_sim, out_sim) < thresholds.new_question_min_similarity:
             kind = "offscript"
-        elif thread is not None and not new_question and (
-            (in_thread_id is not None and in_thread_id != thread.id and in_thread_sim >= thresholds.followup_min_similarity
-             and in_thread_sim >= sim - 0.05)
-            or short_probe
-        ):
-            kind = "followup"
-            if in_thread_id is not None and in_thread_sim >= thresholds.followup_min_similarity:
-                question = by_id[in_thread_id]
-                qid, sim, text = in_thread_id, in_thread_sim, in_thread_text
-            else:
-                question = thread
-                qid, sim, text = thread.id, in_thread_sim, in_thread_text
+        elif thread is not None and in_sim >= thresholds.followup_min_similarity and in_sim >= out_sim - 0.05:
+            kind, question = "followup", by_id[in_id]
+            qid, sim, text = in_id, in_sim, in_text
+        elif thread is not None and short_probe and not outside_wins and out_sim < thresholds.new_question_min_similarity:
+            kind, question = "followup", thread
+            qid, sim, text = thread.id, in_sim, in_text
         elif qid is not None and sim >= thresholds.bank_min_similarity:
             kind, question = "bank", by_id[qid]
         if kind == "offscript":

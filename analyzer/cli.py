@@ -1,0 +1,200 @@
+"""Command-line interface: a thin shell over the library.
+
+Every command turns an :class:`~analyzer.errors.AnalyzerError` into one line on
+stderr (``error: <file>: <problem>``) and exit code 1; no traceback reaches a user.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from . import __version__
+from .errors import AnalyzerError
+
+AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".oga", ".flac", ".webm", ".mp4", ".mkv", ".mov", ".wma")
+
+
+def _friendly(func: Callable) -> Callable:
+    """Report AnalyzerError (and a few OS errors) as one line with exit code 1."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except AnalyzerError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except (OSError, UnicodeError) as exc:
+            name = getattr(exc, "filename", None)
+            click.echo(f"error: {name + ': ' if name else ''}{exc.strerror if hasattr(exc, 'strerror') and exc.strerror else exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="interview-analyzer")
+@click.option("-v", "--verbose", is_flag=True, help="Log what the analyzer does to stderr.")
+def main(verbose: bool) -> None:
+    """Analyse interview recordings and transcripts against an interview guide.
+
+    The tool surfaces evidence with quotes and times; a person decides.
+
+    Example: interview-analyzer analyze sample_data/sample_interview_en.txt --format md
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)  # atomic: a failed run never leaves half a report
+    click.echo(f"wrote {out}", err=True)
+
+
+def _transcriber(model, language, device, compute_type, batch_size):
+    """The transcription step for recordings (imported only when a recording is given)."""
+
+    def run(path: Path):
+        from .transcribe import TranscribeOptions, transcribe_file
+
+        options = TranscribeOptions(model=model, language=language, device=device, batch_size=batch_size,
+                                    **({"compute_type": compute_type} if compute_type else {}))
+        from .cli_audio import progress_printer
+
+        with progress_printer() as progress:
+            return transcribe_file(path, options, progress=progress)
+
+    return run
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--rubric", "rubric_path", type=click.Path(path_type=Path), help="Rubric YAML (default: the Account Manager guide).")
+@click.option("--thresholds", "thresholds_path", type=click.Path(path_type=Path), help="Thresholds YAML (default: models/thresholds.yaml).")
+@click.option("--language", type=click.Choice(["auto", "ru", "en"]), default="auto", show_default=True)
+@click.option("--interviewer", help="Speaker label of the interviewer (overrides the inference).")
+@click.option("--format", "fmt", type=click.Choice(["json", "md", "csv"]), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write here instead of stdout.")
+@click.option("--model", help="Speech model for recordings: size name, repo id or local folder.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--compute-type", default=None, help="CTranslate2 compute type (default: int8 on CPU).")
+@click.option("--batch-size", type=int, default=1, show_default=True, help="Batched transcription when > 1.")
+@click.option("--save-transcript", type=click.Path(path_type=Path), help="Also write the transcript JSON of a recording here.")
+@click.option("--db", help="Also store the interview and report in this database (path or sqlite:/// URL).")
+@_friendly
+def analyze(input_path, rubric_path, thresholds_path, language, interviewer, fmt, output, model, device, compute_type,
+            batch_size, save_transcript, db):
+    """Analyse a transcript (.txt .vtt .srt .json) or a recording (.wav .mp3 .m4a .ogg .flac .webm .mp4 …).
+
+    Example: interview-analyzer analyze interview.vtt --format md -o report.md
+    """
+    from .pipeline import analyze_file
+    from .report import to_csv, to_json, to_markdown
+    from .rubric import load_rubric
+    from .transcripts import write_transcript
+
+    is_audio = input_path.suffix.lower() in AUDIO_EXTENSIONS
+    transcribe = _transcriber(model, language, device, compute_type, batch_size) if is_audio else None
+    transcript, report = analyze_file(input_path, rubric_path=rubric_path, thresholds_path=thresholds_path,
+                                      language=language, interviewer=interviewer, transcribe=transcribe)
+    if save_transcript:
+        write_transcript(transcript, save_transcript)
+    if db:
+        from .store import Store
+
+        with Store(db) as store:
+            interview_id = store.save_analysis(input_path, transcript, report)
+        click.echo(f"stored as interview {interview_id} in {db}", err=True)
+    if fmt == "json":
+        text = to_json(report)
+    elif fmt == "md":
+        text = to_markdown(report, load_rubric(rubric_path))
+    else:
+        text = to_csv(report)
+    _write(text, output)
+
+
+@main.group()
+def rubric() -> None:
+    """Work with rubric files.
+
+    Example: interview-analyzer rubric check my_guide.yaml
+    """
+
+
+@rubric.command("check")
+@click.argument("path", type=click.Path(path_type=Path))
+@_friendly
+def rubric_check(path):
+    """Validate a rubric YAML file and summarise it.
+
+    Example: interview-analyzer rubric check analyzer/rubric/account_manager.yaml
+    """
+    from .rubric import load_rubric
+
+    r = load_rubric(path)
+    bank = sum(1 for q in r.questions if q.parent is None)
+    click.echo(f"ok: {path}: rubric {r.id} {r.version}, {len(r.competencies)} competencies, "
+               f"{bank} questions, {len(r.questions) - bank} follow-ups, {len(r.signals)} signals")
+
+
+@main.command("eval")
+@click.argument("labels_dir", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--thresholds", "thresholds_path", type=click.Path(path_type=Path))
+@_friendly
+def eval_cmd(labels_dir, as_json, thresholds_path):
+    """Measure question matching and signals against labelled data.
+
+    LABELS_DIR holds *.labels.yaml beside transcripts and answers_*.yaml files
+    (see sample_data/LABELS.md); a folder of such folders is measured per folder.
+
+    Example: interview-analyzer eval sample_data/heldout
+    """
+    from .evaluate import evaluate_folder, format_result
+    from .thresholds import load_thresholds
+
+    thresholds = load_thresholds(thresholds_path)
+    subdirs = [d for d in sorted(labels_dir.iterdir()) if d.is_dir() and any(d.glob("*.yaml"))] if labels_dir.is_dir() else []
+    folders = subdirs or [labels_dir]
+    results = []
+    for folder in folders:
+        overall, per_file = evaluate_folder(folder, thresholds=thresholds)
+        results.append((overall, per_file))
+    if as_json:
+        click.echo(json.dumps({o.name: {**o.to_dict(), "files": [f.to_dict() for f in pf]} for o, pf in results},
+                              ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n\n".join(format_result(o, pf) for o, pf in results))
+
+
+def _register_optional() -> None:
+    """Commands of the later pipeline stages, present when their modules are."""
+    import importlib
+    import importlib.util
+
+    for module, names in (("cli_audio", ("transcribe", "download_models")), ("cli_store", ("list_cmd", "delete_cmd", "calibrate"))):
+        if importlib.util.find_spec(f"analyzer.{module}") is None:
+            continue
+        mod = importlib.import_module(f"analyzer.{module}")
+        for name in names:
+            command = getattr(mod, name, None)
+            if isinstance(command, click.Command):
+                main.add_command(command)
+
+
+_register_optional()
