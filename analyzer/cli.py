@@ -187,7 +187,7 @@ def _register_optional() -> None:
     import importlib
     import importlib.util
 
-    for module, names in (("cli_audio", ("transcribe", "download_models")), ("cli_store", ("list_cmd", "delete_cmd", "calibrate"))):
+    for module, names in (("cli_audio", ("transcribe", "download_models")), ("cli_store", ("list_cmd", "delete_cmd")), ("cli_calibrate", ("calibrate",))):
         if importlib.util.find_spec(f"analyzer.{module}") is None:
             continue
         mod = importlib.import_module(f"analyzer.{module}")

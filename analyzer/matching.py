@@ -25,11 +25,13 @@ from .rubric import Question, Rubric
 _STOP = {
     "ru": set(
         "и а но в во на с со к ко по за из у о об от до для же ли бы то ну вот это этот эта эти "
-        "ты вы тебя вас тебе вам твой ваш свой мы я он она они быть что как".split()
+        "ты вы тебя вас тебе вам твой ваш свой мы я он она они быть что как какой почему когда где кто "
+        "который ли бы".split()
     ),
     "en": set(
         "a an the and or but to of in on at for with from by is are was were be been do does did "
-        "you your i we me my it this that so just well okay ok".split()
+        "you your i we me my it this that so just well okay ok how what why when where who which would "
+        "could can will".split()
     ),
 }
 
@@ -37,6 +39,8 @@ _STOP = {
 def normalize(text: str, language: str | None = None) -> str:
     """Lemmatised, lower-cased text without stop words, for vectorizing."""
     language = language or detect_language(text)
+    # "бизнес-идею" and "бизнес идея" should meet: compare the parts of hyphenated words.
+    text = re.sub(r"(?<=\w)-(?=\w)", " ", text)
     words = [w for w in lemmas(text, language) if re.search(r"\w", w)]
     kept = [w for w in words if w not in _STOP[language]]
     return " ".join(kept or words)

@@ -216,6 +216,7 @@ def segment_questions(
     matches = [match_turn(t.text, matcher, language) for t in transcript.turns]
     interviewer_label, candidate_label = infer_roles(transcript, matches, thresholds, interviewer)
     by_id = question_by_id(rubric)
+    roots = {q.id for q in rubric.questions if q.parent is None}
 
     entries: list[dict] = []
     answers: list[list[Turn]] = []
@@ -235,26 +236,36 @@ def segment_questions(
         kind, question = "offscript", None
         thread_ids = _thread_ids(thread, by_id)
         in_id, in_sim, in_text = match.best(thread_ids) if thread_ids else (None, 0.0, None)
-        out_id, out_sim, out_text = match.best(set(match.scores) - thread_ids)
+        # Outside the current thread only the guide's opening questions compete: a
+        # probe of another question («А какая твоя роль была?») asked here probes this one.
+        out_id, out_sim, out_text = match.best(roots - thread_ids)
+        any_id, any_sim, any_text = match.best(set(match.scores) - thread_ids)
         short_probe = match.has_probe and match.words <= thresholds.followup_max_words
-        # An outside question clearly better than anything of the current thread opens a new one.
-        outside_wins = out_sim >= thresholds.bank_min_similarity and out_sim - in_sim >= 0.15
+        outside_wins = (out_sim >= thresholds.bank_min_similarity and out_sim - in_sim >= 0.15) or (
+            any_sim >= thresholds.new_question_min_similarity and any_sim - in_sim >= 0.15
+        )
         if match.offscript_cue and max(in_sim, out_sim) < thresholds.new_question_min_similarity:
             kind = "offscript"
-        elif thread is not None and in_sim >= thresholds.followup_min_similarity and in_sim >= out_sim - 0.05:
+        elif (thread is not None and in_sim >= thresholds.followup_min_similarity and in_sim >= out_sim - 0.05
+              and in_sim >= any_sim - 0.25):
             kind, question = "followup", by_id[in_id]
             qid, sim, text = in_id, in_sim, in_text
-        elif thread is not None and short_probe and not outside_wins and out_sim < thresholds.new_question_min_similarity:
+        elif thread is not None and short_probe and not outside_wins:
             kind, question = "followup", thread
             qid, sim, text = thread.id, in_sim, in_text
-        elif qid is not None and sim >= thresholds.bank_min_similarity:
-            kind, question = "bank", by_id[qid]
+        elif out_id is not None and out_sim >= thresholds.bank_min_similarity:
+            kind, question = "bank", by_id[out_id]
+            qid, sim, text = out_id, out_sim, out_text
+        elif any_id is not None and any_sim >= thresholds.new_question_min_similarity:
+            # a probe of the guide asked on its own opens its question's topic
+            kind, question = "bank", by_id[any_id]
+            qid, sim, text = any_id, any_sim, any_text
         if kind == "offscript":
             entry = dict(kind="offscript", competency=None, question_id=None, matched_text=None, similarity=sim, parent=None)
             thread, thread_entry = None, None
         elif kind == "bank":
             entry = dict(kind="bank", competency=question.competency, question_id=question.id, matched_text=text, similarity=sim, parent=None)
-            thread, thread_entry = question, len(entries)
+            thread, thread_entry = by_id[_root_of(question, by_id)], len(entries)
         else:
             entry = dict(kind="followup", competency=thread.competency, question_id=question.id, matched_text=text, similarity=sim, parent=thread_entry)
         entry.update(index=len(entries), asked=turn.text, start=turn.start, end=turn.end, turn_index=index)
