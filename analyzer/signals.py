@@ -225,6 +225,7 @@ def detect_signals(doc: Doc, ruleset: RuleSet, language: str, *, signals: set[st
         if detector:
             hits.extend(h for h in detector(rule, doc, compiled) if usable(rule, h["span"].start, h["span"].end))
 
+    hits = _aggregate(hits)
     hits.sort(key=lambda h: (h["span"].start_char, h["rule"].id))
     return [
         Signal(
@@ -238,6 +239,32 @@ def detect_signals(doc: Doc, ruleset: RuleSet, language: str, *, signals: set[st
         )
         for h in hits
     ]
+
+
+def _aggregate(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Answer-level adjustments that rules ask for in their parameters.
+
+    ``repeat_bonus``: each further hit of the same rule in the answer raises
+    every hit's score by this much (one "I called" is weak evidence of
+    ownership, three first-person actions are strong).
+    ``suppressed_by``: the rule's hits are dropped when the answer holds a hit
+    of one of these signals (an "I" that only passes things on while others
+    decide is deflection, not ownership).
+    """
+    present = {h["rule"].signal for h in hits}
+    per_rule: dict[str, int] = {}
+    for h in hits:
+        per_rule[h["rule"].id] = per_rule.get(h["rule"].id, 0) + 1
+    out = []
+    for h in hits:
+        p = h["rule"].params
+        if present & set(p.get("suppressed_by") or ()):
+            continue
+        bonus = float(p.get("repeat_bonus", 0.0)) * (per_rule[h["rule"].id] - 1)
+        if bonus:
+            h = {**h, "score": min(1.0, h["score"] + bonus)}
+        out.append(h)
+    return out
 
 
 # --- detectors of the structural kinds -------------------------------------------------
@@ -290,7 +317,7 @@ def _narrative(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]
     results = [a for a in p.get("results") or () if re.search(r"(?<!\w)" + re.escape(a), lower)]
     habits = [a for a in p.get("habits") or () if re.search(r"(?<!\w)" + re.escape(a) + r"(?!\w)", lower)]
     score = rule.score
-    score += 0.15 * min(len(anchors), 2) + 0.1 * min(len(results), 1)
+    score += float(p.get("anchor_bonus", 0.15)) * min(len(anchors), 2) + 0.1 * min(len(results), 1)
     score += 0.03 * min(len(past) - int(p.get("min_past_verbs", 3)), 5)
     score -= 0.15 * len(habits)
     if not anchors and not results:
@@ -303,38 +330,45 @@ _NUMBER = re.compile(r"^\d+([.,]\d+)?$")
 
 
 def _metric(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
+    """A number about an outcome.
+
+    A number counts only with a change or achievement nearby («выросла на
+    15%», "closed 12 deals", "cut churn by a third"): a price, a budget, a
+    team size or a year alone is no outcome. A unit (%, money, times) makes it
+    stronger; a bare count or duration is weaker.
+    """
     p = rule.params
-    units = set(p.get("units") or ())
-    outcome = set(p.get("outcome_lemmas") or ())
-    counted = set(p.get("counted_lemmas") or ())
-    not_metric = set(p.get("not_metric_lemmas") or ())
+    units = {u.lower() for u in p.get("units") or ()}
+    change = {c.lower() for c in p.get("change_lemmas") or ()}
+    counted = {c.lower() for c in p.get("counted_lemmas") or ()}
+    not_metric = {c.lower() for c in p.get("not_metric_lemmas") or ()}
+    not_numbers = {c.lower() for c in p.get("not_numbers") or ()}
     multipliers = [m.lower() for m in p.get("multipliers") or ()]
     window = int(p.get("window", 8))
     hits = []
     for tok in doc:
-        number = tok.like_num or bool(_NUMBER.match(tok.text)) or tok.text.startswith(("$", "€", "₽"))
+        text = tok.lower_
+        number = bool(_NUMBER.match(tok.text)) or tok.text.startswith(("$", "€", "₽")) or (tok.like_num and text not in not_numbers)
         if not number:
             continue
-        if re.fullmatch(r"(19|20)\d\d", tok.text) and not any(t.lower_ in units for t in doc[tok.i + 1 : tok.i + 2]):
-            continue  # a year
         after = doc[tok.i + 1 : tok.i + 3]
+        if re.fullmatch(r"(19|20)\d\d", tok.text) and not any(t.lower_ in units for t in after[:1]):
+            continue  # a year
+        if any(t.lemma_.lower() in not_metric or t.lower_ in not_metric for t in after[:2]):
+            continue  # "2 детей", "5 лет опыта"
         near = doc[max(0, tok.i - window) : tok.i + window]
-        lemmas_near = {t.lemma_.lower() for t in near}
-        if any(t.lemma_.lower() in not_metric for t in after):
-            continue  # "2 детей", "5 лет опыта" are not outcomes
-        unit = any(t.lower_ in units or t.lemma_.lower() in units for t in after) or tok.text.startswith(("$", "€", "₽")) or tok.text.endswith("%")
-        has_outcome = bool(lemmas_near & outcome)
-        has_count = any(t.lemma_.lower() in counted for t in after)
-        if unit:
-            score = rule.score + (0.1 if has_outcome else 0.0)
-        elif has_count and has_outcome:
-            score = rule.score - 0.1
-        elif has_outcome:
-            score = rule.score - 0.25
-        else:
+        has_change = any(t.lemma_.lower() in change or t.lower_ in change for t in near)
+        unit = (
+            any(t.lower_ in units or t.lemma_.lower() in units for t in after[:2])
+            or tok.text.startswith(("$", "€", "₽"))
+            or tok.text.endswith("%")
+        )
+        has_count = any(t.lemma_.lower() in counted or t.lower_ in counted for t in after)
+        if not has_change:
             continue
+        score = rule.score if unit else rule.score - 0.15 if has_count else rule.score - 0.3
         end = tok.i + 1
-        while end < len(doc) and end < tok.i + 3 and (doc[end].lower_ in units or doc[end].lemma_.lower() in units or doc[end].lemma_.lower() in counted):
+        while end < len(doc) and end < tok.i + 3 and not doc[end].is_punct:
             end += 1
         hits.append(_hit(rule, doc[max(0, tok.i - 2) : end], min(score, 1.0)))
     lower = doc.text.lower()
