@@ -26,6 +26,10 @@ from .thresholds import MatchingThresholds
 
 _SENTENCE = re.compile(r"[^.!?…]+[.!?…]*")
 _WINDOW_WORDS = 14
+# Words of bare probes («что ещё?», "what else?"): a turn made only of these
+# continues whatever is being discussed, even if the guide's silent-client
+# cascade uses the same words.
+_PROBE_WORDS = set("еще ещё дальше потом а и ну ок окей хорошо else next then more so and ok okay well not n't no".split())
 _WINDOW_STEP = 7
 
 
@@ -65,6 +69,7 @@ class TurnMatch:
     """What one interviewer-side turn looks like to the matcher."""
 
     words: int
+    content_words: int  # words left after stop words and probe words: 0-1 means a bare probe
     is_question: bool
     has_probe: bool
     offscript_cue: bool
@@ -127,8 +132,10 @@ def match_turn(text: str, matcher: QuestionMatcher, language: str) -> TurnMatch:
             qid = str(matcher.labels_[j])
             if qid not in scores or value > scores[qid][0]:
                 scores[qid] = (float(value), matcher.texts_[j])
+    content = [w for w in whole_norm.split() if w not in _PROBE_WORDS] if (whole_norm := normalize(text, language)) else []
     return TurnMatch(
         words=words,
+        content_words=len(content),
         is_question=is_question,
         has_probe=_has_phrase(lower, tuple(p.replace("ё", "е") for p in cues.probe)),
         offscript_cue=_has_phrase(lower, tuple(p.replace("ё", "е") for p in cues.offscript), prefix=True),
@@ -242,7 +249,7 @@ def segment_questions(
         any_id, any_sim, any_text = match.best(set(match.scores) - thread_ids)
         short_probe = match.has_probe and match.words <= thresholds.followup_max_words
         outside_wins = (out_sim >= thresholds.bank_min_similarity and out_sim - in_sim >= 0.15) or (
-            any_sim >= thresholds.new_question_min_similarity and any_sim - in_sim >= 0.15
+            any_sim >= thresholds.new_question_min_similarity and any_sim - in_sim >= 0.15 and match.content_words > 1
         )
         if match.offscript_cue and max(in_sim, out_sim) < thresholds.new_question_min_similarity:
             kind = "offscript"
@@ -250,7 +257,9 @@ def segment_questions(
               and in_sim >= any_sim - 0.25):
             kind, question = "followup", by_id[in_id]
             qid, sim, text = in_id, in_sim, in_text
-        elif thread is not None and short_probe and not outside_wins:
+        elif thread is not None and not outside_wins and (short_probe or out_sim < thresholds.bank_min_similarity):
+            # Interviews go topic by topic: inside a topic, a question that opens no
+            # other question of the guide and is no logistics probes the current one.
             kind, question = "followup", thread
             qid, sim, text = thread.id, in_sim, in_text
         elif out_id is not None and out_sim >= thresholds.bank_min_similarity:

@@ -25,8 +25,9 @@ them. Kinds:
 ``polarity``
     positive vs negative wording about a topic (attitude to follow-ups).
 
-Sentences that end with a question mark are never evidence: a candidate who
-repeats the interviewer's «например?» gives no example.
+Sentences that end with a question mark are no evidence (a candidate who
+repeats the interviewer's «например?» gives no example) unless a rule says
+``in_questions: true`` (rhetorical questions carry attitude: «а если клиент забудет?»).
 """
 
 from __future__ import annotations
@@ -205,7 +206,7 @@ def detect_signals(doc: Doc, ruleset: RuleSet, language: str, *, signals: set[st
     def usable(rule: Rule, start: int, end: int) -> bool:
         if signals is not None and rule.signal not in signals:
             return False
-        if any(i in questions for i in range(start, end)):
+        if not rule.params.get("in_questions") and any(i in questions for i in range(start, end)):
             return False
         return not any(s < end and start < e for s, e in excluded.get(rule.id, ()))
 

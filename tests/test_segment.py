@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import pytest
+
+from analyzer.errors import TranscriptError
+from analyzer.pipeline import analyze_transcript
+from analyzer.records import Transcript, Turn
+
+
+def convo(*lines: tuple[str, str]) -> Transcript:
+    return Transcript(turns=tuple(Turn(s, t) for s, t in lines))
+
+
+SILENT_CASE_RU = convo(
+    ("SPEAKER_00", "Добрый день, меня хорошо слышно?"),
+    ("SPEAKER_01", "Да, добрый день, всё слышно."),
+    ("SPEAKER_00", "Давай кейс. Клиент подписал договор, мы начали проект, и тут он пропал: не отвечает на звонки и письма. Твои действия?"),
+    ("SPEAKER_01", "Сначала позвоню ему, потом напишу в мессенджер и на почту."),
+    ("SPEAKER_00", "Ок, ты всё это сделал, а он всё равно молчит. Что ещё?"),
+    ("SPEAKER_01", "Приеду к нему в офис, найду его руководителя через коллег."),
+    ("SPEAKER_00", "И это не помогло. Дальше?"),
+    ("SPEAKER_01", "Подключу своего руководителя и приостановлю работы по договору."),
+    ("SPEAKER_00", "Понятно, спасибо."),
+    ("SPEAKER_00", "Какие у тебя зарплатные ожидания?"),
+    ("SPEAKER_01", "Около ста пятидесяти тысяч."),
+)
+
+
+def test_segment_silent_client_cascade_is_one_thread_with_a_persistence_count():
+    report = analyze_transcript(SILENT_CASE_RU, language="ru")
+    kinds = [(q.kind, q.competency) for q in report.questions]
+    assert kinds == [
+        ("offscript", None),
+        ("bank", "communication"),
+        ("followup", "communication"),
+        ("followup", "communication"),
+        ("offscript", None),
+    ]
+    assert report.questions[1].question_id == "communication.silent_client"
+    assert report.questions[2].parent == 1 and report.questions[3].parent == 1
+    persistence = [s for s in report.questions[1].signals if s.signal == "persistence"]
+    assert persistence and persistence[0].value >= 5
+    # the count lives on the case question only
+    assert not any(s.signal == "persistence" for q in report.questions[2:] for s in q.signals)
+    # "Понятно, спасибо." asks nothing and is not an entry; the salary answer is no evidence
+    assert all("Понятно, спасибо" not in q.asked or "зарплат" in q.asked for q in report.questions)
+    assert report.questions[-1].signals == ()
+
+
+def test_segment_roles_from_questions_not_from_speaking_order():
+    # the candidate speaks first and the interviewer is SPEAKER_01
+    t = convo(
+        ("SPEAKER_00", "Hi, thanks for having me."),
+        ("SPEAKER_01", "Hi! Why did you leave your last job?"),
+        ("SPEAKER_00", "I wanted to grow, and my last company had no new projects for me for a year, so I decided to move on."),
+        ("SPEAKER_01", "What would your former manager say about you?"),
+        ("SPEAKER_00", "She'd say I'm reliable but sometimes too stubborn."),
+        ("SPEAKER_01", "How would you explain to your grandmother what a database is?"),
+        ("SPEAKER_00", "It's like a big address book: every name has a phone number and you find anyone in a second."),
+        ("SPEAKER_00", "Can I ask what the team looks like?"),
+        ("SPEAKER_01", "Sure, we are six people."),
+    )
+    report = analyze_transcript(t)
+    assert report.speakers == {"interviewer": "SPEAKER_01", "candidate": "SPEAKER_00"}
+    assert [q.competency for q in report.questions] == ["empathy", "empathy", "explaining_simply"]
+
+
+def test_segment_interviewer_override_and_unknown_label():
+    t = convo(("A", "How do you organise your working day?"), ("B", "I plan it every morning."))
+    assert analyze_transcript(t, interviewer="B").speakers["interviewer"] == "B"
+    with pytest.raises(TranscriptError, match="not a speaker here"):
+        analyze_transcript(t, interviewer="C")
+
+
+def test_segment_unpunctuated_asr_questions_still_match():
+    t = convo(
+        ("SPEAKER_00", "ок давай начнем расскажи почему ты ушел с последнего места работы"),
+        ("SPEAKER_01", "ну там не было роста и я решил искать новое место"),
+        ("SPEAKER_00", "а как бы ты объяснил бабушке что такое база данных"),
+        ("SPEAKER_01", "это как записная книжка где у каждого номер"),
+    )
+    report = analyze_transcript(t, language="ru")
+    assert [(q.kind, q.competency) for q in report.questions] == [("bank", "empathy"), ("bank", "explaining_simply")]
+
+
+def test_segment_offscript_question_is_never_forced_onto_the_guide():
+    t = convo(
+        ("I", "Do you have any questions for me?"),
+        ("C", "Yes, what does the onboarding look like?"),
+        ("I", "When could you start?"),
+        ("C", "In two weeks."),
+    )
+    report = analyze_transcript(t, interviewer="I")
+    assert all(q.kind == "offscript" and q.competency is None for q in report.questions)
