@@ -377,3 +377,78 @@ def test_store_turn_text_is_kept_verbatim(store, analysed):
     odd = dataclasses.replace(transcript, turns=transcript.turns + (Turn(speaker="X", text="<script>alert(1)</script>"),))
     iid = store.save_analysis(SAMPLE, odd, report)
     assert store.latest_transcript(iid).turns[-1].text == "<script>alert(1)</script>"
+
+
+# --- the list and delete commands ------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_db(tmp_path, analysed):
+    transcript, report = analysed
+    store = Store(tmp_path / "cli.db")
+    ids = [store.save_analysis(SAMPLE, transcript, report, role="AM"), store.save_analysis(RECORDING, transcript, report)]
+    return store, ids
+
+
+def test_store_cli_list_shows_interviews(cli_db):
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    store, ids = cli_db
+    result = CliRunner().invoke(main, ["list", "--db", str(store.path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].split()[:3] == ["id", "date", "candidate"]
+    assert [line.split()[0] for line in lines[1:]] == [str(i) for i in reversed(ids)]
+    as_json = CliRunner().invoke(main, ["list", "--json"], env={"INTERVIEW_ANALYZER_DB": f"sqlite:///{store.path}"})
+    assert [row["id"] for row in __import__("json").loads(as_json.output)] == list(reversed(ids))
+
+
+def test_store_cli_delete_erases_after_confirmation(cli_db):
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    store, (first, second) = cli_db
+    recording = store.recording_file(store.get_interview(second))
+    refused = CliRunner().invoke(main, ["delete", str(second), "--db", str(store.path)], input="n\n")
+    assert refused.exit_code == 1 and recording.exists()
+    done = CliRunner().invoke(main, ["delete", str(second), "--db", str(store.path)], input="y\n")
+    assert done.exit_code == 0, done.output
+    assert not recording.exists()
+    assert [i.id for i in store.list_interviews()] == [first]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["delete", "99", "--yes"], "no interview 99"),
+    (["list", "--db", "postgresql://x/y"], "only SQLite"),
+])
+def test_store_cli_errors_are_one_line(cli_db, args, message):
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    store, _ = cli_db
+    if "--db" not in args:
+        args = args + ["--db", str(store.path)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_store_cli_list_without_a_database_says_what_to_do(tmp_path):
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    result = CliRunner().invoke(main, ["list", "--db", str(tmp_path / "none.db")])
+    assert result.exit_code == 1 and "analyze FILE --db" in result.output
+    assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.parametrize("name", ["list", "delete"])
+def test_store_cli_commands_have_help_with_an_example(name):
+    from analyzer.cli import main
+
+    assert "Example:" in main.commands[name].help
