@@ -344,6 +344,10 @@ def _metric(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
     counted = {c.lower() for c in p.get("counted_lemmas") or ()}
     not_metric = {c.lower() for c in p.get("not_metric_lemmas") or ()}
     not_numbers = {c.lower() for c in p.get("not_numbers") or ()}
+    duration_preps = {c.lower() for c in p.get("duration_preps") or ()}
+    time_units = {c.lower() for c in p.get("time_units") or ()}
+    ratio_words = {c.lower() for c in p.get("ratio_words") or ()}
+    not_after = {c.lower() for c in p.get("not_after") or ()}
     multipliers = [m.lower() for m in p.get("multipliers") or ()]
     window = int(p.get("window", 8))
     hits = []
@@ -357,6 +361,10 @@ def _metric(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
             continue  # a year
         if any(t.lemma_.lower() in not_metric or t.lower_ in not_metric for t in after[:2]):
             continue  # "2 детей", "5 лет опыта"
+        if tok.i and (doc[tok.i - 1].lower_ in not_after or doc[tok.i - 1].lemma_.lower() in not_after):
+            continue  # "step two", "вариант третий": an ordinal, not an amount
+        if tok.i + 1 < len(doc) and doc[tok.i + 1].text == ":":
+            continue  # "One: a call. Two: an email." is a numbered list
         near = doc[max(0, tok.i - window) : tok.i + window]
         has_change = any(t.lemma_.lower() in change or t.lower_ in change for t in near)
         unit = (
@@ -365,9 +373,23 @@ def _metric(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
             or tok.text.endswith("%")
         )
         has_count = any(t.lemma_.lower() in counted or t.lower_ in counted for t in after)
-        if not has_change:
+        before = doc[max(0, tok.i - 2) : tok.i]
+        # "за две минуты", "within three weeks": how fast a result came
+        duration = any(t.lower_ in duration_preps for t in before) and any(
+            t.lemma_.lower() in time_units or t.lower_ in time_units for t in after[:2]
+        )
+        # "семь из девяти", "seven out of nine"
+        ratio = any(t.lower_ in ratio_words for t in after[:2]) and tok.i + 2 < len(doc) and (
+            doc[tok.i + 2].like_num or (tok.i + 3 < len(doc) and doc[tok.i + 3].like_num)
+        )
+        if not has_change and not ratio:
             continue
-        score = rule.score if unit else rule.score - 0.15 if has_count else rule.score - 0.3
+        if unit or ratio:
+            score = rule.score
+        elif duration or has_count:
+            score = rule.score - 0.15
+        else:
+            score = rule.score - 0.3
         end = tok.i + 1
         while end < len(doc) and end < tok.i + 3 and not doc[end].is_punct:
             end += 1
