@@ -407,13 +407,18 @@ class ThresholdChoice:
 
 
 def choose_threshold(frame: pd.DataFrame, signal: str, *, target_precision: float | None = 0.9,
-                     previous: float = 0.5, min_positives: float = 3.0, min_flags: int = 5) -> ThresholdChoice:
+                     previous: float = 0.5, min_positives: float = 3.0, min_flags: int = 5,
+                     fallback: str = "f1") -> ThresholdChoice:
     """Choose the threshold of one signal.
 
-    With a target precision, the lowest threshold whose precision reaches it
+    With a target precision: the lowest threshold whose precision reaches it
     while keeping at least ``min_flags`` flags (the most recall at that
-    precision); when none does, the best F1. With ``target_precision=None``,
-    the best F1. Too little data keeps the previous threshold.
+    precision). When none does, ``fallback`` decides: ``f1`` takes the best F1
+    (which may lower the threshold and the precision), ``precision`` the
+    highest precision reachable (which may cost most of the recall). On the
+    sample decisions ``f1`` agrees better with reviewers per answer and per
+    competency level, hence the default. With ``target_precision=None``: the
+    best F1. Too little data keeps ``previous``.
 
     Args:
         frame: decisions (the tuning part).
@@ -422,25 +427,31 @@ def choose_threshold(frame: pd.DataFrame, signal: str, *, target_precision: floa
         previous: the threshold in force, kept when data are too few.
         min_positives: fewer confirmed flags than this keep ``previous``.
         min_flags: a threshold must keep at least this many flags.
+        fallback: ``precision`` or ``f1``, when the target cannot be reached.
 
     Returns:
         The choice with its figures.
     """
+    if fallback not in ("precision", "f1"):
+        raise ValueError(f"fallback must be precision or f1, not {fallback!r}")
     table = precision_recall_table(frame, signal)
     n_flags = int(table["flags"].max()) if len(table) else 0
     positives = float(table["confirmed"].max()) if len(table) else 0.0
     positives += float(missed_weight(frame).get(signal, 0.0))
     if len(table) == 0 or positives < min_positives:
-        at = precision_recall_at(frame, {signal: previous}) if len(table) else None
-        row = at.iloc[0] if at is not None and len(at) else {"precision": np.nan, "recall": np.nan, "f1": np.nan}
-        return ThresholdChoice(signal, previous, previous, float(row["precision"]), float(row["recall"]),
-                               float(row["f1"]), n_flags, positives, False, f"kept: {positives:.1f} confirmed < {min_positives}")
+        row = precision_recall_at(frame[frame["signal"] == signal], {signal: previous})
+        p, r, f1 = (float(row.iloc[0][k]) for k in ("precision", "recall", "f1")) if len(row) else (np.nan,) * 3
+        return ThresholdChoice(signal, previous, previous, p, r, f1, n_flags, positives, False,
+                               f"kept: {positives:.1f} confirmed < {min_positives}")
     usable = table[table["flags"] >= min_flags]
     usable = usable if len(usable) else table
     reached = target_precision is not None and bool((usable["precision"] >= target_precision - 1e-9).any())
     if reached:
         best = usable[usable["precision"] >= target_precision - 1e-9].iloc[0]
         reason = f"lowest threshold with precision >= {target_precision}"
+    elif target_precision is not None and fallback == "precision":
+        best = usable.loc[usable["precision"].idxmax()]  # idxmax: the first, i.e. lowest, threshold
+        reason = f"precision {target_precision} not reached; highest precision"
     else:
         best = usable.loc[usable["f1"].idxmax()]
         reason = "best F1" if target_precision is None else f"precision {target_precision} not reached; best F1"
@@ -449,7 +460,7 @@ def choose_threshold(frame: pd.DataFrame, signal: str, *, target_precision: floa
 
 
 def choose_thresholds(frame: pd.DataFrame, thresholds: Thresholds, *, target_precision: float | None = 0.9,
-                      min_positives: float = 3.0) -> pd.DataFrame:
+                      min_positives: float = 3.0, fallback: str = "f1") -> pd.DataFrame:
     """:func:`choose_threshold` for every signal with decisions.
 
     Args:
@@ -457,13 +468,14 @@ def choose_thresholds(frame: pd.DataFrame, thresholds: Thresholds, *, target_pre
         thresholds: the thresholds in force (kept for signals with too little data).
         target_precision: the precision to reach, or None for the best F1.
         min_positives: see :func:`choose_threshold`.
+        fallback: see :func:`choose_threshold`.
 
     Returns:
         One row per signal (the fields of :class:`ThresholdChoice`).
     """
     present = set(frame["signal"])
     choices = [choose_threshold(frame, s, target_precision=target_precision, previous=thresholds.signal(s),
-                                min_positives=min_positives) for s in ALL_SIGNALS if s in present]
+                                min_positives=min_positives, fallback=fallback) for s in ALL_SIGNALS if s in present]
     return pd.DataFrame([dataclasses.asdict(c) for c in choices])
 
 
@@ -880,7 +892,7 @@ class Calibration:
 
 def calibrate(frame: pd.DataFrame, thresholds: Thresholds, rubric: Rubric | None = None,
               ratings: pd.DataFrame | None = None, *, target_precision: float | None = 0.9, split: str = "auto",
-              min_positives: float = 3.0, today: date | None = None) -> Calibration:
+              min_positives: float = 3.0, fallback: str = "f1", today: date | None = None) -> Calibration:
     """Tune signal (and, with ratings, level) thresholds on the held-out part of the decisions.
 
     Args:
@@ -891,13 +903,16 @@ def calibrate(frame: pd.DataFrame, thresholds: Thresholds, rubric: Rubric | None
         target_precision: the precision each signal should reach, or None for the best F1.
         split: how to hold out decisions, see :func:`split_decisions`.
         min_positives: see :func:`choose_threshold`.
+        fallback: where the target precision cannot be reached, ``f1`` (the best
+            F1) or ``precision`` (the highest reachable); see :func:`choose_threshold`.
         today: the date of the new version (today by default).
 
     Returns:
         The new thresholds with ``tuned_on`` and ``figures``, and the tables behind them.
     """
     tune, check_part, how = split_decisions(frame, split)
-    choices = choose_thresholds(tune, thresholds, target_precision=target_precision, min_positives=min_positives)
+    choices = choose_thresholds(tune, thresholds, target_precision=target_precision, min_positives=min_positives,
+                                fallback=fallback)
     signals = {**thresholds.signals, **dict(zip(choices["signal"], choices["threshold"]))}
     new = dataclasses.replace(thresholds, signals={s: float(signals[s]) for s in ALL_SIGNALS if s in signals})
     check = precision_recall_at(check_part, new) if len(check_part) else pd.DataFrame()
@@ -914,7 +929,7 @@ def calibrate(frame: pd.DataFrame, thresholds: Thresholds, rubric: Rubric | None
     tuned_on = {"source": frame.attrs.get("source"), "sha256": digest, "decisions": len(frame),
                 "tuning_decisions": len(tune), "tuning_flags": len(flag_votes(tune)),
                 "reviewers": sorted(set(frame["reviewer"])), "split": how,
-                "target_precision": target_precision}
+                "target_precision": target_precision, "fallback": fallback if target_precision is not None else None}
     if ratings is not None:
         tuned_on.update(ratings_source=ratings.attrs.get("source"), ratings_sha256=ratings.attrs.get("sha256"))
     figures = {

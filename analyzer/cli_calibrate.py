@@ -15,6 +15,8 @@ from .errors import AnalyzerError
 @click.option("--target-precision", type=click.FloatRange(0, 1), default=0.9, show_default=True,
               help="Precision each signal's threshold should reach on the held-out decisions.")
 @click.option("--best-f1", is_flag=True, help="Choose each signal's best F1 instead of a target precision.")
+@click.option("--fallback", type=click.Choice(["f1", "precision"]), default="f1", show_default=True,
+              help="Where the target precision cannot be reached: the best F1, or the highest precision.")
 @click.option("--ratings", "ratings_path", type=click.Path(path_type=Path),
               help="Competency ratings CSV (default: ratings.csv beside the decisions, when there is one).")
 @click.option("--split", type=click.Choice(["auto", "material", "stratified"]), default="auto", show_default=True,
@@ -24,7 +26,7 @@ from .errors import AnalyzerError
 @click.option("--rubric", "rubric_path", type=click.Path(path_type=Path), help="Rubric YAML (default: the packaged guide).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Write the new thresholds here (e.g. models/thresholds.yaml); without it nothing is written.")
-def calibrate(decisions, target_precision, best_f1, ratings_path, split, thresholds_path, rubric_path, output):
+def calibrate(decisions, target_precision, best_f1, fallback, ratings_path, split, thresholds_path, rubric_path, output):
     """Choose signal and level thresholds from reviewer decisions and print what they reach.
 
     DECISIONS is a folder with decisions.csv/decisions.jsonl (and ratings.csv), such a
@@ -42,7 +44,7 @@ def calibrate(decisions, target_precision, best_f1, ratings_path, split, thresho
         ratings_path = ratings_path or (beside if beside is not None and beside.exists() else None)
         ratings = load_ratings(ratings_path) if ratings_path else None
         result = run(frame, load_thresholds(thresholds_path), load_rubric(rubric_path), ratings,
-                     target_precision=None if best_f1 else target_precision, split=split)
+                     target_precision=None if best_f1 else target_precision, split=split, fallback=fallback)
         click.echo(format_calibration(result))
         if output:
             write_calibration(result, output)

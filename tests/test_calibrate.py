@@ -89,9 +89,15 @@ def test_calibrate_precision_recall_by_hand(threshold, precision, recall):
     assert (at["precision"], at["recall"]) == pytest.approx((precision, recall))
 
 
-@pytest.mark.parametrize("target,expected,reached", [(0.7, 0.8, True), (0.99, 0.6, False), (None, 0.6, False)])
-def test_calibrate_choose_threshold_target_or_best_f1(target, expected, reached):
-    choice = choose_threshold(_frame(HAND), "metric", target_precision=target, min_positives=1, min_flags=1)
+@pytest.mark.parametrize("target,fallback,expected,reached", [
+    (0.7, "f1", 0.8, True),
+    (0.99, "f1", 0.6, False),  # F1: 0.667 at 0.6, 0.545 at 0.8, 0.222 at 0.9
+    (0.99, "precision", 0.8, False),  # the highest precision: 0.75 at 0.8
+    (None, "precision", 0.6, False),
+])
+def test_calibrate_choose_threshold_target_or_best_f1(target, fallback, expected, reached):
+    choice = choose_threshold(_frame(HAND), "metric", target_precision=target, min_positives=1, min_flags=1,
+                              fallback=fallback)
     assert (choice.threshold, choice.reached) == (expected, reached)
 
 
@@ -357,7 +363,8 @@ def test_calibrate_raised_threshold_removes_flag_from_report(transcript, base_th
 # --- CLI --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("args", [["--target-precision", "0.9"], ["--best-f1", "--split", "stratified"]])
+@pytest.mark.parametrize("args", [["--target-precision", "0.9"], ["--fallback", "precision"],
+                                  ["--best-f1", "--split", "stratified"]])
 def test_calibrate_cli_prints_table_and_writes(tmp_path, args):
     from analyzer.cli import main
 
