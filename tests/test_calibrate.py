@@ -389,3 +389,39 @@ def test_calibrate_cli_has_help_with_example(name):
     from analyzer.cli_calibrate import calibrate as command
 
     assert command.name == name and "Example:" in command.help
+
+
+# --- the sample decisions generator -----------------------------------------------------
+
+
+def _generator():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_decisions", DECISIONS / "make_decisions.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("copies", [300])
+def test_calibrate_simulated_reviewers_follow_labels_with_their_error_rates(copies):
+    from analyzer.records import Signal
+
+    gen = _generator()
+    flags = [Signal("metric", "metric.test.v1", "15%", 0, 3, 0.8), Signal("analogy", "analogy.test.v1", "like", 4, 8, 0.8)]
+    answers = [{"interview": "dev/x", "split": "dev", "language": "en", "entry": i, "answer_id": "",
+                "competency": "sales", "question_id": "", "flags": flags, "labels": {"signals": ["metric", "story"]}}
+               for i in range(copies)]
+    rated = [{"interview": "dev/x", "split": "dev", "language": "en", "competency": "sales", "answer_words": 80,
+              "level": "some"}]
+    decisions, ratings = gen.simulate(answers, rated, seed=1)
+    assert (decisions, ratings) == gen.simulate(answers, rated, seed=1)  # seeded: reproducible
+    frame = pd.DataFrame(decisions)
+    confirm = frame[frame["decision"] != "added"].assign(ok=lambda f: f["decision"] == "confirm")
+    rate = confirm.groupby(["reviewer", "signal"])["ok"].mean()
+    assert rate["anna.k", "metric"] > 0.9 and rate["anna.k", "analogy"] < 0.1  # labels: metric yes, analogy no
+    assert rate["boris.m", "metric"] < rate["anna.k", "metric"] - 0.15  # strict on metric
+    added = frame[frame["decision"] == "added"]
+    assert set(added["signal"]) == {"story"} and added["score"].eq("").all()
+    assert frame.groupby("entry")["reviewer"].nunique().max() == 3  # some answers judged by all three
+    assert {r["rating"] for r in ratings} <= {"none", "some", "strong"}
