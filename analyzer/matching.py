@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
+import yaml
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
@@ -26,7 +30,7 @@ _STOP = {
     "ru": set(
         "и а но в во на с со к ко по за из у о об от до для же ли бы то ну вот это этот эта эти "
         "ты вы тебя вас тебе вам твой ваш свой мы я он она они быть что как какой почему когда где кто "
-        "который ли бы".split()
+        "который ли бы нибудь нибыть либо таки".split()
     ),
     "en": set(
         "a an the and or but to of in on at for with from by is are was were be been do does did "
@@ -36,8 +40,22 @@ _STOP = {
 }
 
 
+@lru_cache(maxsize=1)
+def _spellings() -> list[tuple[re.Pattern[str], str]]:
+    path = Path(str(resources.files("analyzer") / "lang" / "spellings.yaml"))
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out = []
+    for canonical, variants in data["spellings"].items():
+        body = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
+        out.append((re.compile(r"(?<!\w)(?:" + body + r")(?!\w)"), f" {canonical} "))
+    return out
+
+
 def normalize(text: str, language: str | None = None) -> str:
     """Lemmatised, lower-cased text without stop words, for vectorizing."""
+    text = text.lower()
+    for pattern, canonical in _spellings():
+        text = pattern.sub(canonical, text)
     language = language or detect_language(text)
     # "бизнес-идею" and "бизнес идея" should meet: compare the parts of hyphenated words.
     text = re.sub(r"(?<=\w)-(?=\w)", " ", text)

@@ -55,13 +55,16 @@ def load_cues() -> dict[str, Cues]:
     }
 
 
+@lru_cache(maxsize=64)
+def _phrase_regex(phrases: tuple[str, ...], prefix: bool) -> re.Pattern[str]:
+    """One alternation regex per cue list, compiled once."""
+    body = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(r"(?<!\w)(?:" + body + ")" + ("" if prefix else r"(?!\w)"))
+
+
 def _has_phrase(text: str, phrases: tuple[str, ...], prefix: bool = False) -> bool:
     """Whole-word match of any phrase; ``prefix`` lets a phrase be a word's start."""
-    for phrase in phrases:
-        pattern = r"(?<!\w)" + re.escape(phrase).replace(r"\ ", r"\s+") + ("" if prefix else r"(?!\w)")
-        if re.search(pattern, text):
-            return True
-    return False
+    return bool(phrases) and _phrase_regex(phrases, prefix).search(text) is not None
 
 
 @dataclass
@@ -84,11 +87,15 @@ class TurnMatch:
 
 
 def _units(text: str, language: str) -> tuple[list[str], list[float]]:
-    """Normalized sentences (plus word windows over long, unpunctuated ones) and their weights.
+    """Normalized parts of a turn to compare with the bank, and their weights.
 
-    The whole turn counts in full; a single sentence of it counts less the
-    fewer content words it has, so a bare «Что будешь делать?» inside a case
-    setup cannot outscore the case itself by matching a short generic probe.
+    The whole turn comes first and counts in full. Then each sentence, each pair
+    of neighbouring sentences (a case setup spreads over several), and word
+    windows over long unpunctuated stretches. A sentence counts less the fewer
+    content words it has (a bare «Что будешь делать?» inside a case must not
+    outscore the case), and a statement counts less than a question when the
+    turn has one («Перейдём к работе с клиентами. Вспомните, когда клиент был
+    недоволен…» asks about the unhappy client, not about working with clients).
     """
     units: list[str] = []
     weights: list[float] = []
@@ -96,57 +103,108 @@ def _units(text: str, language: str) -> tuple[list[str], list[float]]:
     if whole:
         units.append(whole)
         weights.append(1.0)
-    sentences = _SENTENCE.findall(text)
-    for sentence in sentences if len(sentences) > 1 or len(whole.split()) > _WINDOW_WORDS else ():
-        norm = normalize(sentence, language)
+    sentences = [x.strip() for x in _SENTENCE.findall(text) if x.strip()]
+    if len(sentences) <= 1 and len(whole.split()) <= _WINDOW_WORDS:
+        return units, weights
+    asks = [_is_question_sentence(x, language) for x in sentences]
+    any_question = any(asks)
+    normalized = [normalize(x, language) for x in sentences]
+    for i, norm in enumerate(normalized):
         tokens = norm.split()
-        if not norm or norm in units:
+        if not norm:
             continue
-        units.append(norm)
-        weights.append(min(1.0, (len(tokens) + 1) / 5))
+        statement = 0.65 if any_question and not asks[i] else 1.0
+        if norm not in units:
+            units.append(norm)
+            weights.append(min(1.0, (len(tokens) + 1) / 5) * statement)
+        if i + 1 < len(normalized) and normalized[i + 1]:
+            units.append(f"{norm} {normalized[i + 1]}")
+            weights.append(1.0 if asks[i] or asks[i + 1] or not any_question else 0.65)
         if len(tokens) > _WINDOW_WORDS:
-            for i in range(0, len(tokens) - _WINDOW_WORDS + _WINDOW_STEP, _WINDOW_STEP):
-                units.append(" ".join(tokens[i : i + _WINDOW_WORDS]))
-                weights.append(1.0)
+            for j in range(0, len(tokens) - _WINDOW_WORDS + _WINDOW_STEP, _WINDOW_STEP):
+                units.append(" ".join(tokens[j : j + _WINDOW_WORDS]))
+                weights.append(statement)
     return units, weights
+
+
+def _is_question_sentence(sentence: str, language: str) -> bool:
+    if sentence.rstrip().endswith("?"):
+        return True
+    first = " ".join(sentence.lower().split()[:4])
+    return _has_phrase(first, load_cues()[language].interrogative)
 
 
 def match_turn(text: str, matcher: QuestionMatcher, language: str) -> TurnMatch:
     """Score one turn against every bank question (best over its sentences)."""
+    return match_turns([text], matcher, language)[0]
+
+
+def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> list[TurnMatch]:
+    """Score turns against every bank question, in one vectorized pass."""
     cues = load_cues()[language]
-    lower = " ".join(text.lower().replace("ё", "е").split())
-    lower_yo = " ".join(text.lower().split())
-    words = len(lower.split())
-    first_words = " ".join(lower.split()[:6])
-    is_question = (
-        "?" in text
-        or _has_phrase(lower_yo, cues.interrogative)
-        or _has_phrase(first_words, cues.interrogative)
-    )
-    units, weights = _units(text, language)
-    scores: dict[str, tuple[float, str]] = {}
-    if units:
-        sims = _similarities(matcher, units) * np.asarray(weights)[:, None]
-        best_rows = sims.max(axis=0)
-        for j, value in enumerate(best_rows):
-            qid = str(matcher.labels_[j])
-            if qid not in scores or value > scores[qid][0]:
-                scores[qid] = (float(value), matcher.texts_[j])
-    content = [w for w in whole_norm.split() if w not in _PROBE_WORDS] if (whole_norm := normalize(text, language)) else []
-    return TurnMatch(
-        words=words,
-        content_words=len(content),
-        is_question=is_question,
-        has_probe=_has_phrase(lower, tuple(p.replace("ё", "е") for p in cues.probe)),
-        offscript_cue=_has_phrase(lower, tuple(p.replace("ё", "е") for p in cues.offscript), prefix=True),
-        scores=scores,
-    )
+    probes = tuple(p.replace("ё", "е") for p in cues.probe)
+    offscript = tuple(p.replace("ё", "е") for p in cues.offscript)
+    all_units: list[str] = []
+    all_weights: list[float] = []
+    partial: list[bool] = []
+    spans: list[tuple[int, int]] = []
+    for text in texts:
+        # A long answer is no question; its first sentences are enough to tell roles apart.
+        units, weights = _units(text if len(text) < 1500 else text[:1500], language)
+        spans.append((len(all_units), len(all_units) + len(units)))
+        all_units += units
+        all_weights += weights
+        partial += [False] + [True] * (len(units) - 1)  # the whole turn comes first
+    sims = _similarities(matcher, all_units, partial) * np.asarray(all_weights)[:, None] if all_units else None
+    out = []
+    for text, (a, b) in zip(texts, spans):
+        lower = " ".join(text.lower().replace("ё", "е").split())
+        lower_yo = " ".join(text.lower().split())
+        words = len(lower.split())
+        is_question = (
+            "?" in text
+            or _has_phrase(lower_yo, cues.interrogative)
+            or _has_phrase(" ".join(lower.split()[:6]), cues.interrogative)
+        )
+        scores: dict[str, tuple[float, str]] = {}
+        content = 0
+        if b > a:
+            best_rows = sims[a:b].max(axis=0)
+            order = np.argsort(-best_rows)
+            for j in order:
+                qid = str(matcher.labels_[j])
+                if qid not in scores:
+                    scores[qid] = (float(best_rows[j]), matcher.texts_[j])
+            content = sum(1 for w in all_units[a].split() if w not in _PROBE_WORDS)
+        out.append(
+            TurnMatch(
+                words=words,
+                content_words=content,
+                is_question=is_question,
+                has_probe=_has_phrase(lower, probes),
+                offscript_cue=_has_phrase(lower, offscript, prefix=True),
+                scores=scores,
+            )
+        )
+    return out
 
 
-def _similarities(matcher: QuestionMatcher, normalized: list[str]) -> np.ndarray:
-    word = (matcher.word_vectorizer_.transform(normalized) @ matcher.word_vectors_.T).toarray()
+def _similarities(matcher: QuestionMatcher, normalized: list[str], partial: list[bool] | None = None) -> np.ndarray:
+    """Similarity of each unit to each bank text.
+
+    A part of a turn (a sentence, a window) must share at least two words with a
+    bank text to count: one coincidental word («development» in "a dozen
+    developments across Yorkshire") is no question.
+    """
+    words = matcher.word_vectorizer_.transform(normalized)
+    word = (words @ matcher.word_vectors_.T).toarray()
     char = (matcher.char_vectorizer_.transform(normalized) @ matcher.char_vectors_.T).toarray()
-    return (1 - matcher.char_weight) * word + matcher.char_weight * char
+    sims = (1 - matcher.char_weight) * word + matcher.char_weight * char
+    if partial is not None and any(partial):
+        shared = ((words > 0).astype(np.int32) @ (matcher.word_vectors_ > 0).astype(np.int32).T).toarray()
+        mask = np.asarray(partial)[:, None] & (shared < 2)
+        sims[mask] = 0.0
+    return sims
 
 
 def infer_roles(
@@ -220,7 +278,7 @@ def segment_questions(
         (entries, interviewer label, candidate label).
     """
     language = language or transcript.language or detect_language(transcript.text)
-    matches = [match_turn(t.text, matcher, language) for t in transcript.turns]
+    matches = match_turns([t.text for t in transcript.turns], matcher, language)
     interviewer_label, candidate_label = infer_roles(transcript, matches, thresholds, interviewer)
     by_id = question_by_id(rubric)
     roots = {q.id for q in rubric.questions if q.parent is None}
@@ -234,8 +292,7 @@ def segment_questions(
             if answers:
                 answers[-1].append(turn)
             continue
-        if turn.speaker != interviewer_label and len(transcript.speakers) > 2:
-            continue  # a third voice (a second interviewer is still interviewer-side)
+        # Everyone but the candidate is interviewer-side: a panel's recruiter asks too.
         qid, sim, text = match.best()
         asks = match.is_question or sim >= thresholds.bank_min_similarity
         if not asks:
@@ -246,6 +303,14 @@ def segment_questions(
         # Outside the current thread only the guide's opening questions compete: a
         # probe of another question («А какая твоя роль была?») asked here probes this one.
         out_id, out_sim, out_text = match.best(roots - thread_ids)
+        # A specific probe of another topic («what did you make your money on?») also
+        # points at that topic, a little less surely; it opens that topic only when
+        # nothing else claims the turn.
+        lift_id, lift_sim, lift_text = None, 0.0, None
+        if match.content_words > 1:
+            for qid, (value, text_) in match.scores.items():
+                if qid not in roots and qid not in thread_ids and value * 0.9 > lift_sim:
+                    lift_id, lift_sim, lift_text = qid, value * 0.9, text_
         any_id, any_sim, any_text = match.best(set(match.scores) - thread_ids)
         short_probe = match.has_probe and match.words <= thresholds.followup_max_words
         outside_wins = (out_sim >= thresholds.bank_min_similarity and out_sim - in_sim >= 0.15) or (
@@ -257,12 +322,21 @@ def segment_questions(
               and in_sim >= any_sim - 0.25):
             kind, question = "followup", by_id[in_id]
             qid, sim, text = in_id, in_sim, in_text
-        elif thread is not None and not outside_wins and (short_probe or out_sim < thresholds.bank_min_similarity):
+        elif (thread is not None and not outside_wins and turn.speaker == interviewer_label
+              and (short_probe or out_sim < thresholds.bank_min_similarity)):
             # Interviews go topic by topic: inside a topic, a question that opens no
             # other question of the guide and is no logistics probes the current one.
             kind, question = "followup", thread
             qid, sim, text = thread.id, in_sim, in_text
-        elif out_id is not None and out_sim >= thresholds.bank_min_similarity:
+        elif (thread is not None and out_id is not None and out_sim >= thresholds.bank_min_similarity
+              and by_id[out_id].competency == thread.competency and match.has_probe and turn.speaker == interviewer_label):
+            # «А как ты применил это на практике?» right after «Чему ты научился?»: the guide lists
+            # them apart, the interviewer asks the second as a probe of the first.
+            kind, question = "followup", by_id[out_id]
+            qid, sim, text = out_id, out_sim, out_text
+        elif out_id is not None and max(out_sim, lift_sim) >= thresholds.bank_min_similarity:
+            if lift_sim > out_sim:
+                out_id, out_sim, out_text = lift_id, lift_sim, lift_text
             kind, question = "bank", by_id[out_id]
             qid, sim, text = out_id, out_sim, out_text
         elif any_id is not None and any_sim >= thresholds.new_question_min_similarity:
