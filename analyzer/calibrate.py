@@ -174,9 +174,10 @@ def normalize_decisions(frame: pd.DataFrame, source: str | Path = "decisions") -
     unknown = sorted(set(frame["signal"]) - set(ALL_SIGNALS))
     if unknown:
         raise InputError(f"unknown signal(s) {', '.join(map(str, unknown))}", source)
-    frame["interview"] = frame["interview"].astype(str)
-    frame["reviewer"] = frame["reviewer"].astype(str)
-    frame["split"] = frame["split"].replace("", "unknown").astype(str)
+    for column in ("interview", "reviewer", "split", "rule_id", "competency", "value", "question_id", "note"):
+        text = frame[column].astype(object)  # None/NaN (store, JSONL null) become ""
+        frame[column] = text.where(text.notna(), "").astype(str)
+    frame["split"] = frame["split"].replace("", "unknown")
     try:
         frame["entry"] = pd.to_numeric(frame["entry"]).astype(int)
         frame["score"] = pd.to_numeric(frame["score"].replace("", np.nan)).astype(float)
@@ -184,9 +185,6 @@ def normalize_decisions(frame: pd.DataFrame, source: str | Path = "decisions") -
             frame[column] = pd.to_numeric(frame[column].replace("", -1)).fillna(-1).astype(int)
     except (ValueError, TypeError) as exc:
         raise InputError(f"entry, score, start_char and end_char must be numbers: {exc}", source) from exc
-    for column in ("rule_id", "competency", "value", "question_id", "note"):
-        column_ = frame[column].astype(object)
-        frame[column] = column_.where(column_.notna(), "").astype(str)
     judged = frame["decision"] != "added"
     if frame.loc[judged, "score"].isna().any():
         raise InputError("a confirmed or rejected flag has no score", source)
@@ -495,19 +493,18 @@ def tune_threshold_cv(frame: pd.DataFrame, signal: str, *, scoring: str = "f1", 
         seed: shuffling seed of the folds.
 
     Returns:
-        The threshold (a flag passes when ``score >= threshold``).
-
-    Raises:
-        ValueError: the signal has fewer than two flags of each verdict.
+        The threshold (a flag passes when ``score >= threshold``); NaN when the
+        signal has fewer than two flags of either verdict or all its flags
+        have one score.
     """
     from sklearn.model_selection import StratifiedKFold, TunedThresholdClassifierCV
 
     votes = flag_votes(frame[frame["signal"] == signal])
     y = (votes["confirm_share"] >= 0.5).astype(int).to_numpy()
     smaller = int(min(y.sum(), len(y) - y.sum()))
-    if smaller < 2:
-        raise ValueError(f"{signal}: too few confirmed or rejected flags for cross-validation")
     x = votes[["score"]].to_numpy()
+    if smaller < 2 or len(np.unique(x)) < 2:  # nothing to validate, or one score: no threshold to move
+        return float("nan")
     folds = StratifiedKFold(n_splits=min(cv, smaller), shuffle=True, random_state=seed)
     tuner = TunedThresholdClassifierCV(_ScoreAsProbability(), scoring=scoring, cv=folds,
                                        thresholds=np.unique(x), random_state=seed).fit(x, y)

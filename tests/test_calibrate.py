@@ -147,6 +147,9 @@ def test_calibrate_tune_threshold_cv_separates_clean_data(signal):
     rows = [("x", i, signal, 0.3, "reject", "r1") for i in range(10)]
     rows += [("x", 10 + i, signal, 0.8, "confirm", "r1") for i in range(10)]
     assert tune_threshold_cv(_frame(rows), signal, cv=5) == pytest.approx(0.8)
+    assert math.isnan(tune_threshold_cv(_frame(rows[9:]), signal))  # one rejected flag: nothing to validate
+    same = [(i, d, 0.5) for i, d in enumerate(["confirm", "reject"] * 5)]
+    assert math.isnan(tune_threshold_cv(_frame([("x", i, signal, sc, d, "r1") for i, d, sc in same]), signal))
 
 
 # --- agreement --------------------------------------------------------------------------
