@@ -19,7 +19,7 @@ from .records import QuestionEntry, Report, Signal, Transcript, Turn
 from .report import build_summaries, conversation_figures
 from .rubric import Rubric, load_rubric
 from .segment import answer_turns, segment_questions
-from .signals import RuleSet, detect_signals, load_rules
+from .signals import RuleSet, count_actions, detect_signals, load_rules
 from .thresholds import Thresholds, load_thresholds
 from .transcripts import read_transcript
 
@@ -156,26 +156,16 @@ def _persistence_over_threads(entries: list[QuestionEntry], docs, rules: RuleSet
         if entry.kind != "bank" or not own:
             continue
         thread = [i] + [j for j, e in enumerate(entries) if e.kind == "followup" and e.parent == i]
+        rule = next(r for r in rules.for_language(lang) if r.signal == "persistence")
         actions: set[str] = set()
         for j in thread:
-            doc = docs[j]
-            for s in detect_signals(doc, rules, lang, signals={"persistence"}):
-                span = doc.char_span(s.start_char, s.end_char, alignment_mode="expand")
-                actions.update(_action_lemmas(span, rules, lang))
-        total = max(len(actions), sum(int(s.value or 0) for s in own))
+            actions.update(count_actions(docs[j], rule))
+        total = len(actions)
         signals = tuple(dataclasses.replace(s, value=total) if s.signal == "persistence" else s for s in entry.signals)
         out[i] = dataclasses.replace(entry, signals=signals)
         for j in thread[1:]:  # the count lives on the case question only
             out[j] = dataclasses.replace(out[j], signals=tuple(s for s in out[j].signals if s.signal != "persistence"))
     return out
-
-
-def _action_lemmas(span, rules: RuleSet, lang: str) -> set[str]:
-    if span is None:
-        return set()
-    rule = next(r for r in rules.for_language(lang) if r.signal == "persistence")
-    actions = {a.lower() for a in rule.params.get("action_lemmas") or ()}
-    return {t.lemma_.lower() for t in span if t.lemma_.lower() in actions or ("1" in t.morph.get("Person") and "Fut" in t.morph.get("Tense"))}
 
 
 def analyze_file(

@@ -421,25 +421,43 @@ def _density(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
     return [_hit(rule, doc[found[0].i : found[-1].i + 1] if found[-1].i - found[0].i < 25 else doc[found[0].i : found[0].i + 1], min(score, 1.0), sorted(distinct))]
 
 
-def _count(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
-    """Distinct actions: action verbs (by lemma list) plus first-person future/modal verbs."""
+_RU_PREFIXES = ("пере", "при", "до", "вы", "по", "на", "от", "за", "с")
+
+
+def _action_key(lemma: str, russian: bool) -> str:
+    """One key per action: «позвонить», «звонить», «дозвониться» are one action."""
+    if russian:
+        lemma = lemma.removesuffix("ся")
+        for prefix in _RU_PREFIXES:
+            if lemma.startswith(prefix) and len(lemma) - len(prefix) >= 5:
+                return lemma[len(prefix):]
+    return lemma
+
+
+def count_actions(span: Doc | Span, rule: Rule) -> dict[str, Any]:
+    """Distinct actions named in a span: action words of the rule plus, in Russian,
+    first-person future verbs («позвоню», «напишу»). Keys are action keys."""
     p = rule.params
     actions = {a.lower() for a in p.get("action_lemmas") or ()}
     ignore = {a.lower() for a in p.get("ignore_lemmas") or ()}
-    triggers = {a.lower() for a in p.get("trigger_words") or ()}
+    russian = rule.lang == "ru"
+    questions = _question_sentences(span.doc if isinstance(span, Span) else span)
     seen: dict[str, Any] = {}
-    for tok in doc:
+    for tok in span:
         lemma = tok.lemma_.lower()
-        if lemma in ignore or tok.i in _question_sentences(doc):
+        if lemma in ignore or tok.i in questions:
             continue
-        prev = {t.lower_ for t in doc[max(0, tok.i - 3) : tok.i]}
-        is_action = lemma in actions or (
-            tok.pos_ in ("VERB", "") and (prev & triggers) and tok.is_alpha and len(tok) > 2
-        )
-        if language_is_ru(doc) and tok.pos_ == "VERB" and "1" in tok.morph.get("Person") and "Fut" in tok.morph.get("Tense"):
-            is_action = True  # «позвоню», «напишу», «приеду»
-        if is_action and lemma not in seen:
-            seen[lemma] = tok
+        is_action = lemma in actions
+        if russian and tok.pos_ == "VERB" and "1" in tok.morph.get("Person") and "Fut" in tok.morph.get("Tense"):
+            is_action = True
+        if is_action:
+            seen.setdefault(_action_key(lemma, russian), tok)
+    return seen
+
+
+def _count(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
+    """Distinct actions (persistence in the silent-client case), as the flag's value."""
+    seen = count_actions(doc, rule)
     if not seen:
         return []
     first = min(t.i for t in seen.values())
