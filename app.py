@@ -42,6 +42,7 @@ LOW = ":orange[:material/warning:]"
 #: Upload limit of the widget, in MB; ``server.maxUploadSize`` in .streamlit/config.toml matches it.
 MAX_UPLOAD_MB = 1024
 POLL_S = 2.0
+FLAGS_PER_PAGE = 30
 
 st.set_page_config(page_title="Interview review", page_icon="🗂️", layout="wide")
 
@@ -51,7 +52,7 @@ st.set_page_config(page_title="Interview review", page_icon="🗂️", layout="w
 
 @st.cache_resource(show_spinner=False)
 def get_store(url: str) -> Store:
-    return Store(url)  # holds no connection: each operation opens its own
+    return Store(url)  # each operation opens its own connection; safe to share across sessions
 
 
 @st.cache_resource(show_spinner=False)
@@ -368,6 +369,10 @@ def competencies(T, lang: str, rubric, report, iid: int, has_recording: bool) ->
           T("signals_present"): ", ".join(signal_name(rubric, s, lang) for s in c.signals_present)}
          for c in report.competencies],
         hide_index=True, width="stretch",
+        column_config={T("competency"): st.column_config.TextColumn(width="medium"),
+                       T("level"): st.column_config.TextColumn(width="small"),
+                       T("questions_asked"): st.column_config.NumberColumn(width="small"),
+                       T("signals_present"): st.column_config.TextColumn(width="large")},
     )
     st.caption(T("app_note"))
     for c in report.competencies:
@@ -437,6 +442,10 @@ def review(store: Store, T, lang: str, rubric, view, has_recording: bool) -> Non
     shown = [(q, s) for q, s in flags if chosen == "*" or q.competency == chosen]
     if not shown:
         st.caption(T("no_flags"))
+    if len(shown) > FLAGS_PER_PAGE:  # a one-hour interview has hundreds of flags; a page of widgets each
+        pages = -(-len(shown) // FLAGS_PER_PAGE)
+        page = st.pagination(pages, key=f"page-{rid}-{chosen}")
+        shown = shown[(page - 1) * FLAGS_PER_PAGE:page * FLAGS_PER_PAGE]
     last_entry = None
     for q, s in shown:
         if q.index != last_entry:
