@@ -69,14 +69,16 @@ def _transcriber(model, language, device, compute_type, batch_size):
     """The transcription step for recordings (imported only when a recording is given)."""
 
     def run(path: Path):
+        from .cli_audio import ProgressBar
         from .transcribe import TranscribeOptions, transcribe_file
 
         options = TranscribeOptions(model=model, language=language, device=device, batch_size=batch_size,
                                     **({"compute_type": compute_type} if compute_type else {}))
-        from .cli_audio import progress_printer
-
-        with progress_printer() as progress:
-            return transcribe_file(path, options, progress=progress)
+        bar = ProgressBar()
+        try:
+            return transcribe_file(path, options, progress=bar)
+        finally:
+            bar.close()
 
     return run
 
@@ -183,18 +185,13 @@ def eval_cmd(labels_dir, as_json, thresholds_path):
 
 
 def _register_optional() -> None:
-    """Commands of the later pipeline stages, present when their modules are."""
-    import importlib
-    import importlib.util
+    """Commands of the other pipeline stages: each module adds its own."""
+    from . import cli_audio, cli_calibrate, cli_store
 
-    for module, names in (("cli_audio", ("transcribe", "download_models")), ("cli_store", ("list_cmd", "delete_cmd")), ("cli_calibrate", ("calibrate",))):
-        if importlib.util.find_spec(f"analyzer.{module}") is None:
-            continue
-        mod = importlib.import_module(f"analyzer.{module}")
-        for name in names:
-            command = getattr(mod, name, None)
-            if isinstance(command, click.Command):
-                main.add_command(command)
+    cli_audio.register(main)
+    main.add_command(cli_store.list_cmd)
+    main.add_command(cli_store.delete_cmd)
+    main.add_command(cli_calibrate.calibrate)
 
 
 _register_optional()

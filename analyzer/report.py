@@ -212,7 +212,7 @@ def to_markdown(report: Report, rubric: Rubric | None = None) -> str:
     sname = lambda sid: signal_names.get(sid, sid)  # noqa: E731
     lines = [f"# {L['title']}", "", f"_{L['note']}_", ""]
     if report.source:
-        lines += [f"`{_md(str(report.source))}`", ""]
+        lines += [_md(str(report.source)), ""]
     lines += [f"**{L['speakers']}:** {L['interviewer']} — {_md(str(report.speakers['interviewer']))}; "
               f"{L['candidate']} — {_md(str(report.speakers['candidate']))}", ""]
     lines += [f"## {L['coverage']}", "", f"| {L['competency']} | {L['asked']} | {L['skipped']} | {L['level']} |", "|---|---|---|---|"]
