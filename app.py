@@ -396,7 +396,7 @@ def competencies(T, lang: str, rubric, report, iid: int, has_recording: bool) ->
             if not c.evidence:
                 st.caption(T("no_evidence"))
             for n, ev in enumerate(c.evidence):
-                left, right = st.columns([1, 9], vertical_alignment="center")
+                left, right = st.columns([1.5, 8.5], vertical_alignment="center")
                 with left:
                     play_button(T, iid, ev.get("start"), f"ev-{c.competency}-{n}", has_recording)
                 with right:
@@ -455,7 +455,7 @@ def review(store: Store, T, lang: str, rubric, view, has_recording: bool) -> Non
         flag = Flag(q.index, s.signal, s.rule_id, s.start_char, s.end_char)
         key = _flag_key(rid, flag)
         current = view.decisions.get(flag)
-        play, quote, decision, note = st.columns([1.1, 5, 2.6, 2.6], vertical_alignment="center")
+        play, quote, decision, note = st.columns([1.5, 4.7, 2.5, 2.5], vertical_alignment="center")
         with play:
             play_button(T, iid, s.start, f"play-{key}", has_recording)
         with quote:
@@ -574,7 +574,7 @@ def figures(T, report) -> None:
         return
     columns = st.columns(4)
     for n, (key, value) in enumerate(values.items()):
-        shown = f"{value:.0%}" if key.endswith("_share") else (fmt_time(value) if key.endswith("_s") and key != "mean_pause_before_answer_s" else value)
+        shown = f"{value:.0%}" if key.endswith("_share") else value
         columns[n % 4].metric(T(f"fig_{key}"), shown)
     answered = [q for q in report.questions if q.answer]
     if answered:

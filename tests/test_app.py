@@ -296,3 +296,20 @@ def test_app_password_gate(env, monkeypatch):
     at.text_input[0].input("s3cret")
     at.button[0].click().run()
     assert not at.exception and at.file_uploader
+
+
+def test_app_upload_a_recording_then_review_it(env, monkeypatch):
+    at = upload(app(), "call.ogg", RECORDING.read_bytes(), candidate="Sample")
+    assert not at.exception
+    iid = int(at.query_params["interview"])
+    interview = env.get_interview(iid)
+    assert interview.source_kind == "recording" and round(interview.duration_s) == 117
+    assert at.get("progress")  # queued, shown with a progress bar
+
+    data = json.loads(TRUTH.read_text())
+    transcript = transcript_from_dict(data)
+    worker = Worker(env, WorkerOptions(), transcriber=lambda path, options, progress: transcript)
+    assert worker.run_once().status == "done"
+    at = app(interview=iid)
+    assert not at.exception
+    assert len(at.get("audio")) == 1

@@ -238,3 +238,22 @@ def test_jobs_a_job_that_keeps_dying_fails_and_can_be_retried(store):
     assert job.status == "failed" and "Retry" in job.error
     store.retry_job(job_id)
     assert Worker(store, FAST).run_once().status == "done"
+
+
+@pytest.mark.slow
+def test_jobs_real_transcription_of_the_sample_recording(store):
+    from analyzer.errors import ModelNotAvailable
+    from analyzer.resources import resolve_model
+
+    try:
+        resolve_model(None, language="en")
+    except ModelNotAvailable as exc:
+        pytest.skip(f"no offline speech model: {exc}")
+    iid = accept_upload(store, "call.ogg", RECORDING.read_bytes(), language="en")
+    job = Worker(store, FAST).run_once()
+    assert job.status == "done", job.error
+    view = store.open_interview(iid)
+    assert view.interview.language == "en" and len(view.transcript.turns) >= 4
+    assert view.transcript.source == "call.ogg"
+    assert "client" in view.transcript.text.lower()
+    assert any(q.kind == "bank" for q in view.report.report.questions)
