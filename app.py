@@ -686,8 +686,11 @@ def main() -> None:
             pass
     lang = ui_language(interview_language)
     T = translator(lang)
+    worker = get_worker(url)  # processing goes on whether or not anyone is signed in
+    if worker is not None and not worker.alive:
+        get_worker.clear()
+        get_worker(url)
     require_password(T)
-    get_worker(url)
     sidebar(store, T, lang)
     show_flash()
     if iid is None:

@@ -46,6 +46,8 @@ RECORDING_EXTENSIONS = (".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".oga",
                         ".mov", ".wma")
 #: Everything the upload widget accepts.
 UPLOAD_EXTENSIONS = TRANSCRIPT_EXTENSIONS + RECORDING_EXTENSIONS
+#: Sampling rate at which an upload is decoded to validate it, in Hz.
+VALIDATE_RATE_HZ = 8000
 #: Share of a job's progress bar given to transcription (the rest is analysis).
 TRANSCRIBE_SHARE = 0.9
 
@@ -202,8 +204,9 @@ def validate_recording(path: str | os.PathLike[str]) -> float:
     except ImportError:
         raise AudioError("recordings cannot be read in this installation (analyzer.audio is missing); "
                          "upload a transcript instead") from None
-    # Mono at 16 kHz: the checks need no more, and it halves the memory of a stereo file.
-    return float(load_audio(path, keep_channels=False).duration_s)
+    # The whole file is decoded (a truncated file only shows at its end), but as mono at
+    # 8 kHz: 115 MB per hour instead of 460 MB for stereo at 16 kHz. The checks need no more.
+    return float(load_audio(path, sampling_rate=VALIDATE_RATE_HZ, keep_channels=False).duration_s)
 
 
 def transcribe_recording(path: Path, options: dict, progress: Progress) -> Transcript:
