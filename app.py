@@ -432,7 +432,13 @@ def _save_note(store: Store, T, rid: int, flag: Flag, key: str, text: str) -> No
 
 def review(store: Store, T, lang: str, rubric, view, has_recording: bool) -> None:
     report, rid, iid = view.report.report, view.report.id, view.interview.id
-    flags = [(q, s) for q in report.questions for s in q.signals]
+    flags, seen = [], set()
+    for q in report.questions:
+        for s in q.signals:
+            identity = (q.index, s.signal, s.rule_id, s.start_char, s.end_char)
+            if identity not in seen:  # one decision per flag identity, and widget keys must be unique
+                seen.add(identity)
+                flags.append((q, s))
     decided = sum(1 for d in view.decisions.values() if d.rule_id != ADDED_RULE_ID and d.decision in ("confirm", "reject"))
     st.caption(T("flags_count", decided=decided, total=len(flags)))
     present = [c.competency for c in report.competencies if any(q.competency == c.competency for q, _ in flags)]

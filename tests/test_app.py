@@ -313,3 +313,43 @@ def test_app_upload_a_recording_then_review_it(env, monkeypatch):
     at = app(interview=iid)
     assert not at.exception
     assert len(at.get("audio")) == 1
+
+
+def test_app_duplicate_flags_are_shown_once(env):
+    from analyzer.pipeline import analyze_transcript
+
+    transcript = read_transcript(SAMPLE_EN)
+    report = analyze_transcript(transcript)
+    i = next(n for n, q in enumerate(report.questions) if q.signals)
+    q = report.questions[i]
+    doubled = dataclasses.replace(q, signals=q.signals + q.signals[:1])
+    report = dataclasses.replace(report, questions=report.questions[:i] + (doubled,) + report.questions[i + 1:])
+    iid = env.save_analysis(SAMPLE_EN, transcript, report)
+    at = app(interview=iid)
+    assert not at.exception  # no DuplicateWidgetID
+    at.selectbox(key=f"filter-{iid}").select(q.competency).run()
+    shown = [b.key for b in at.button_group if b.key and b.key.startswith("d-")]
+    assert len(shown) == len(set(shown)) == len({(e.index, s.signal, s.rule_id, s.start_char, s.end_char)
+                                                 for e in report.questions if e.competency == q.competency
+                                                 for s in e.signals})
+
+
+def test_app_pages_long_flag_lists(env):
+    from analyzer.pipeline import analyze_transcript
+
+    base = read_transcript(SAMPLE_RU)
+    shift = max(t.end for t in base.turns) + 5
+    turns = base.turns + tuple(dataclasses.replace(t, start=t.start + shift, end=t.end + shift) for t in base.turns)
+    transcript = dataclasses.replace(base, turns=turns)
+    report = analyze_transcript(transcript)
+    total = len({(q.index, s.signal, s.rule_id, s.start_char, s.end_char) for q in report.questions for s in q.signals})
+    assert total > 30
+    iid = env.save_analysis(SAMPLE_RU, transcript, report)
+    at = app(interview=iid)
+    assert not at.exception
+    decisions = lambda: [b for b in at.button_group if b.key and b.key.startswith("d-")]  # noqa: E731
+    assert len(decisions()) == 30
+    last = -(-total // 30)
+    at.pagination[0].select(last).run()
+    assert not at.exception
+    assert len(decisions()) == total - 30 * (last - 1)
