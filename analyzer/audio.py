@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,9 +81,9 @@ class DecodedAudio:
     source_rate_hz: int = 0
     notes: tuple[str, ...] = ()
 
-    @property
+    @functools.cached_property
     def mono(self) -> np.ndarray:
-        """The recording as one channel (see :func:`mixdown`)."""
+        """The recording as one channel (see :func:`mixdown`), computed once."""
         return mixdown(self.samples)
 
 

@@ -22,7 +22,8 @@ is configured; it is never required.
 Example:
     >>> from analyzer.records import Word
     >>> words = [Word("Hi.", 0.0, 0.4), Word("Hello", 0.9, 1.3), Word("there.", 1.3, 1.6)]
-    >>> [(t.speaker, t.text) for t in words_to_turns(words, ["SPEAKER_00", "SPEAKER_01", "SPEAKER_01"], [1.0, 0.9, 0.7])]
+    >>> labels = ["SPEAKER_00", "SPEAKER_01", "SPEAKER_01"]
+    >>> [(t.speaker, t.text) for t in words_to_turns(words, labels, [1.0, 0.9, 0.7])]
     [('SPEAKER_00', 'Hi.'), ('SPEAKER_01', 'Hello there.')]
 """
 
@@ -328,10 +329,10 @@ def diarize_words(
     piece_labels = [f"SPEAKER_{0 if a == first else 1:02d}" for a in assign]
     labels: list[str] = [""] * n
     confidences: list[float] = [0.0] * n
-    for (indices, _, _), label, c in zip(pieces, piece_labels, conf):
+    for (indices, _, _), label, c in zip(pieces, piece_labels, conf, strict=True):
         for i in indices:
             labels[i], confidences[i] = label, round(float(c), 3)
-    details["changes"] = int(sum(a != b for a, b in zip(piece_labels, piece_labels[1:])))
+    details["changes"] = int(sum(a != b for a, b in zip(piece_labels, piece_labels[1:], strict=False)))
     return Attribution(tuple(labels), tuple(confidences), "acoustic", details)
 
 

@@ -403,7 +403,7 @@ def transcribe_file(path: str | Path, options: TranscribeOptions | None = None,
     info_language, language_probability = language, None
     channel_words: list[list[Word]] = []
     dropped: list[dict[str, Any]] = []
-    for index, (track, chunks) in enumerate(zip(tracks, speech)):
+    for index, (track, chunks) in enumerate(zip(tracks, speech, strict=True)):
         if not chunks:  # never send a silent channel to the model
             channel_words.append([])
             continue

@@ -30,13 +30,15 @@ SR = 16000
 
 DIALOGUE = [
     ("SPEAKER_00", "Good morning. Could you tell me about your current role?"),
-    ("SPEAKER_01", "I manage twelve key accounts in retail. I plan renewals and I run quarterly reviews with each client."),
+    ("SPEAKER_01", "I manage twelve key accounts in retail. "
+                   "I plan renewals and I run quarterly reviews with each client."),
     ("SPEAKER_00", "What do you do when a client stops answering your emails?"),
     ("SPEAKER_01", "I call them first. Then I write to another contact, and I ask my manager to reach their director."),
     ("SPEAKER_00", "How do you decide which client comes first?"),
     ("SPEAKER_01", "I look at revenue and at risk. A large client with an open complaint always comes first."),
     ("SPEAKER_00", "Tell me about a mistake you made."),
-    ("SPEAKER_01", "I once promised a delivery date without checking with the warehouse. We were late by a week, so now I always check first."),
+    ("SPEAKER_01", "I once promised a delivery date without checking with the warehouse. "
+                   "We were late by a week, so now I always check first."),
     ("SPEAKER_00", "Why do you want to join us?"),
     ("SPEAKER_01", "Your clients are bigger, and I want to learn how to run long negotiations."),
 ]
@@ -221,3 +223,14 @@ def test_speakers_turn_confidence_is_duration_weighted():
     assert [(t.speaker, t.text, t.start, t.end) for t in turns] == [
         ("SPEAKER_01", "a b", 0.0, 1.1), ("SPEAKER_00", "c", 2.0, 2.5)]
     assert turns[0].confidence == pytest.approx((1.0 * 1.0 + 0.5 * 0.1) / 1.1, abs=1e-3)
+
+
+@pytest.mark.parametrize("setting", ["unset", "folder without config"])
+def test_speakers_pyannote_is_never_required(tmp_path, monkeypatch, setting):
+    from analyzer.speakers import ENV_PYANNOTE, pyannote_pipeline_path
+
+    if setting == "unset":
+        monkeypatch.delenv(ENV_PYANNOTE, raising=False)
+    else:
+        monkeypatch.setenv(ENV_PYANNOTE, str(tmp_path))
+    assert pyannote_pipeline_path() is None

@@ -265,6 +265,21 @@ def test_transcribe_never_sends_non_speech_to_the_model(tmp_path, kind):
     assert fake.calls == []
 
 
+@pytest.mark.parametrize("quiet_s", [30.0])
+def test_transcribe_flags_when_vad_removes_most_of_the_audio(tmp_path, quiet_s):
+    _need_sample()
+    from analyzer.audio import load_audio
+
+    speech = load_audio(SAMPLE).samples[0][: 8 * 16000]
+    hum = 0.003 * np.random.default_rng(0).standard_normal(int(quiet_s * 16000))  # not digital silence
+    path = write_wav(tmp_path / "mostly_quiet.wav", np.concatenate([speech, hum]))
+    transcript = transcribe_file(path, TranscribeOptions(speakers="single"),
+                                 model=FakeModel([seg(0.5, "Hello and thanks for joining.")]))
+    vad = transcript.metadata["vad"]
+    assert vad["flagged"] and vad["removed_share"] > 0.5
+    assert any("voice activity detection removed" in note for note in transcript.metadata["notes"])
+
+
 @pytest.mark.parametrize("language", ["ru"])
 def test_transcribe_refuses_english_only_model_for_russian(language):
     _need_sample()
