@@ -428,11 +428,15 @@ class Store:
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database ({exc})", self.path) from None
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA secure_delete = ON")  # erased interviews do not linger in free pages
-        conn.execute("PRAGMA synchronous = NORMAL")  # durable enough in WAL mode, much faster
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA secure_delete = ON")  # erased interviews do not linger in free pages
+            conn.execute("PRAGMA synchronous = NORMAL")  # durable enough in WAL mode, much faster
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"not a usable SQLite database ({exc})", self.path) from None
         return conn
 
     @contextlib.contextmanager

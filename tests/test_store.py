@@ -452,3 +452,24 @@ def test_store_cli_commands_have_help_with_an_example(name):
     from analyzer.cli import main
 
     assert "Example:" in main.commands[name].help
+
+
+@pytest.mark.parametrize("content", [b"this is a text file, not a database\n" * 20])
+def test_store_refuses_a_file_that_is_not_sqlite(tmp_path, content):
+    path = tmp_path / "notes.db"
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match="not a usable SQLite database"):
+        Store(path)
+    assert path.read_bytes() == content
+
+
+def test_store_erasing_an_interview_mid_job_drops_the_job_results(store, analysed):
+    transcript, report = analysed
+    iid = store.create_interview(source_kind="recording", source_name="x.ogg", recording=RECORDING)
+    job = store.claim_job("worker")
+    store.delete_interview(iid)
+    with pytest.raises(JobLost):
+        store.save_transcript(iid, transcript, job=(job.id, "worker"))
+    with pytest.raises(JobLost):
+        store.save_report(iid, report, job=(job.id, "worker"))
+    assert store.list_interviews() == [] and list(store.recordings_dir.iterdir()) == []
