@@ -50,7 +50,7 @@ def main(verbose: bool) -> None:
 
     The tool surfaces evidence with quotes and times; a person decides.
 
-    Example: interview-analyzer analyze sample_data/sample_interview_en.txt --format md
+    Example: interview-analyzer analyze sample_data/sample_interview_en.ogg --format md
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
