@@ -34,6 +34,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -669,7 +670,7 @@ class Store:
                     "INSERT INTO interviews (candidate, role, interview_date, language, status, source_kind, "
                     "source_name, recording_sha256, recording_path, duration_s, interviewer, created, updated) "
                     "VALUES (?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (candidate or report.speakers.get("candidate") or "", role, interview_date, report.language,
+                    (candidate or _person(report.speakers.get("candidate")), role, interview_date, report.language,
                      "recording" if is_recording else "transcript", source.name if source else "", digest, rel,
                      transcript.duration_s, None, now, now),
                 ).lastrowid
@@ -819,7 +820,7 @@ class Store:
             conn.execute(
                 "UPDATE interviews SET status = 'done', error = NULL, language = ?, updated = ?, "
                 "candidate = CASE WHEN candidate = '' THEN ? ELSE candidate END WHERE id = ?",
-                (report.language, now, report.speakers.get("candidate") or "", iid),
+                (report.language, now, _person(report.speakers.get("candidate")), iid),
             )
             if job is not None:
                 conn.execute("UPDATE jobs SET status = 'done', progress = 1, stage = 'done', finished = ?, error = NULL "
@@ -1230,6 +1231,14 @@ def _carry_decisions(conn: sqlite3.Connection, iid: int, old_rid: int, new_rid: 
                 "decision, note, reviewer, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (iid, new_rid, *d.flag, d.text, d.decision, d.note, d.reviewer, d.decided_at),
             )
+
+
+def _person(label: str | None) -> str:
+    """A speaker label as a name to show, or ``""`` for anonymous labels (``SPEAKER_01``, ``Candidate``)."""
+    label = (label or "").strip()
+    if re.fullmatch(r"(?i)(speaker[ _]?\d+|candidate|кандидат|interviewee|respondent)", label):
+        return ""
+    return label
 
 
 def _str(value: Any) -> str | None:

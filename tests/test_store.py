@@ -473,3 +473,13 @@ def test_store_erasing_an_interview_mid_job_drops_the_job_results(store, analyse
     with pytest.raises(JobLost):
         store.save_report(iid, report, job=(job.id, "worker"))
     assert store.list_interviews() == [] and list(store.recordings_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(("label", "shown"), [("SPEAKER_01", ""), ("Candidate", ""), ("Игорь Смирнов", "Игорь Смирнов")])
+def test_store_candidate_name_comes_only_from_a_real_label(store, analysed, label, shown):
+    transcript, report = analysed
+    report = dataclasses.replace(report, speakers={**report.speakers, "candidate": label})
+    assert store.get_interview(store.save_analysis(SAMPLE, transcript, report)).candidate == shown
+    iid = store.create_interview(source_kind="transcript", transcript=transcript, enqueue=None)
+    store.save_report(iid, report)
+    assert store.get_interview(iid).candidate == shown
