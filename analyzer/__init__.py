@@ -16,13 +16,46 @@ from .errors import (  # noqa: E402
     ThresholdsError,
     TranscriptError,
 )
-from .pipeline import analyze_file, analyze_transcript  # noqa: E402
-from .records import CompetencySummary, QuestionEntry, Report, Signal, Transcript, Turn, Word  # noqa: E402
-from .report import flag_rows, to_csv, to_json, to_markdown  # noqa: E402
-from .rubric import Rubric, load_rubric  # noqa: E402
-from .signals import detect_signals, load_rules  # noqa: E402
-from .thresholds import Thresholds, load_thresholds  # noqa: E402
-from .transcripts import read_transcript, write_transcript  # noqa: E402
+# Heavy parts (spaCy, scikit-learn) load on first use, so `import analyzer.store`
+# or the CLI's --help stay fast.
+_LAZY = {
+    "analyze_file": "pipeline",
+    "analyze_transcript": "pipeline",
+    "CompetencySummary": "records",
+    "QuestionEntry": "records",
+    "Report": "records",
+    "Signal": "records",
+    "Transcript": "records",
+    "Turn": "records",
+    "Word": "records",
+    "flag_rows": "report",
+    "to_csv": "report",
+    "to_json": "report",
+    "to_markdown": "report",
+    "Rubric": "rubric",
+    "load_rubric": "rubric",
+    "detect_signals": "signals",
+    "load_rules": "signals",
+    "Thresholds": "thresholds",
+    "load_thresholds": "thresholds",
+    "read_transcript": "transcripts",
+    "write_transcript": "transcripts",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'analyzer' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "__version__",

@@ -8,38 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
-from functools import wraps
 from pathlib import Path
-from typing import Callable
 
 import click
 
 from . import __version__
-from .errors import AnalyzerError
+from .cli_errors import one_line_errors
 
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".oga", ".flac", ".webm", ".mp4", ".mkv", ".mov", ".wma")
-
-
-def _friendly(func: Callable) -> Callable:
-    """Report AnalyzerError (and a few OS errors) as one line with exit code 1."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except AnalyzerError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-        except (OSError, UnicodeError) as exc:
-            name = getattr(exc, "filename", None)
-            click.echo(f"error: {name + ': ' if name else ''}{exc.strerror if hasattr(exc, 'strerror') and exc.strerror else exc}", err=True)
-            sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -96,8 +72,9 @@ def _transcriber(model, language, device, compute_type, batch_size):
 @click.option("--compute-type", default=None, help="CTranslate2 compute type (default: int8 on CPU).")
 @click.option("--batch-size", type=int, default=1, show_default=True, help="Batched transcription when > 1.")
 @click.option("--save-transcript", type=click.Path(path_type=Path), help="Also write the transcript JSON of a recording here.")
-@click.option("--db", help="Also store the interview and report in this database (path or sqlite:/// URL).")
-@_friendly
+@click.option("--db", envvar="INTERVIEW_ANALYZER_DB", show_envvar=True,
+              help="Also store the interview and report in this database (path or sqlite:/// URL).")
+@one_line_errors
 def analyze(input_path, rubric_path, thresholds_path, language, interviewer, fmt, output, model, device, compute_type,
             batch_size, save_transcript, db):
     """Analyse a transcript (.txt .vtt .srt .json) or a recording (.wav .mp3 .m4a .ogg .flac .webm .mp4 …).
@@ -140,7 +117,7 @@ def rubric() -> None:
 
 @rubric.command("check")
 @click.argument("path", type=click.Path(path_type=Path))
-@_friendly
+@one_line_errors
 def rubric_check(path):
     """Validate a rubric YAML file and summarise it.
 
@@ -158,7 +135,7 @@ def rubric_check(path):
 @click.argument("labels_dir", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--thresholds", "thresholds_path", type=click.Path(path_type=Path))
-@_friendly
+@one_line_errors
 def eval_cmd(labels_dir, as_json, thresholds_path):
     """Measure question matching and signals against labelled data.
 

@@ -8,33 +8,17 @@ module exists. Both take ``--db`` (a path or ``sqlite:///`` URL; default
 from __future__ import annotations
 
 import json
-import sys
-from functools import wraps
-from typing import Callable
 
 import click
 
-from .errors import AnalyzerError, StoreError
+from .cli_errors import one_line_errors
+from .errors import StoreError
 from .store import DB_ENV, DEFAULT_DB, Store, resolve_db_path
 
 _db_option = click.option(
     "--db", default=DEFAULT_DB, envvar=DB_ENV, show_default=True, show_envvar=True,
     help="Interview database: a file path or sqlite:///path URL.",
 )
-
-
-def _one_line_errors(func: Callable) -> Callable:
-    """AnalyzerError → ``error: <message>`` on stderr and exit code 1."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except AnalyzerError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper
 
 
 def _open(db: str) -> Store:
@@ -48,7 +32,7 @@ def _open(db: str) -> Store:
 @click.command("list")
 @_db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the interviews as JSON.")
-@_one_line_errors
+@one_line_errors
 def list_cmd(db: str, as_json: bool) -> None:
     """List the stored interviews with their status, newest first.
 
@@ -82,7 +66,7 @@ def list_cmd(db: str, as_json: bool) -> None:
 @click.argument("interview_ids", metavar="ID...", nargs=-1, required=True, type=int)
 @_db_option
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-@_one_line_errors
+@one_line_errors
 def delete_cmd(interview_ids: tuple[int, ...], db: str, yes: bool) -> None:
     """Erase interviews: transcript, reports, decisions, jobs and the recording file.
 

@@ -226,7 +226,7 @@ def detect_signals(doc: Doc, ruleset: RuleSet, language: str, *, signals: set[st
         if detector:
             hits.extend(h for h in detector(rule, doc, compiled) if usable(rule, h["span"].start, h["span"].end))
 
-    hits = _aggregate(hits)
+    hits = _dedupe(_aggregate(hits))
     hits.sort(key=lambda h: (h["span"].start_char, h["rule"].id))
     return [
         Signal(
@@ -266,6 +266,17 @@ def _aggregate(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
             h = {**h, "score": min(1.0, h["score"] + bonus)}
         out.append(h)
     return out
+
+
+def _dedupe(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One flag per stretch of words and signal: «сам позвонил» found by two
+    ownership rules is shown to the reviewer once, by the stronger rule."""
+    kept: list[dict[str, Any]] = []
+    for h in sorted(hits, key=lambda h: (-h["score"], h["span"].start, h["rule"].id)):
+        s, e = h["span"].start, h["span"].end
+        if not any(k["rule"].signal == h["rule"].signal and k["span"].start < e and s < k["span"].end for k in kept):
+            kept.append(h)
+    return kept
 
 
 # --- detectors of the structural kinds -------------------------------------------------

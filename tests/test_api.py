@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import analyzer
 
 
@@ -7,3 +10,9 @@ def test_api_all_is_complete_and_importable():
     assert set(analyzer.__all__) - {"__version__"} == public - modules
     for name in analyzer.__all__:
         assert getattr(analyzer, name) is not None
+
+
+def test_api_importing_the_store_does_not_load_spacy():
+    code = "import sys, analyzer.store; print('spacy' in sys.modules, 'sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
