@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 from sklearn.base import BaseEstimator
+from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from .nlp import detect_language, lemmas
@@ -30,12 +32,18 @@ _STOP = {
     "ru": set(
         "и а но в во на с со к ко по за из у о об от до для же ли бы то ну вот это этот эта эти "
         "ты вы тебя вас тебе вам твой ваш свой мы я он она они быть что как какой почему когда где кто "
-        "который ли бы нибудь нибыть либо таки".split()
+        "который ли бы нибудь нибыть либо таки "
+        # discourse fillers that open a question and say nothing about it
+        "хорошо хороший давать давай давайте про ладно окей ок так ну теперь тогда сказать скажи скажите "
+        "пожалуйста слушать слушай смотреть смотри отлично понятно ага угу ясно спасибо благодарить".split()
     ),
     "en": set(
         "a an the and or but to of in on at for with from by is are was were be been do does did "
         "you your i we me my it this that so just well okay ok how what why when where who which would "
-        "could can will".split()
+        "could can will "
+        # discourse fillers that open a question and say nothing about it
+        "let let's now then great right alright cool gotcha love thanks thank please about yeah yes sure "
+        "awesome perfect nice got it".split()
     ),
 }
 
@@ -65,26 +73,40 @@ def normalize(text: str, language: str | None = None) -> str:
 
 
 class QuestionMatcher(BaseEstimator):
-    """TF-IDF over lemmas (word n-grams + character n-grams), fitted on the bank.
+    """Nearest bank question by TF-IDF over lemmas, re-weighted by topic.
+
+    Two views of the bank are fitted: cosine similarity to every bank text
+    (word uni/bigrams plus character n-grams of the lemmas), and a logistic
+    regression over the same features that predicts the *group* of a text (the
+    competency: the part of a question id before its first dot). The
+    similarity to a question is scaled by the probability of its group, so a
+    short bank text that shares one ambiguous word («роль», "role") loses to a
+    question of the topic the rest of the turn is about («…в продажах»).
 
     Args:
         word_ngram_max: longest word n-gram.
         char_ngram_range: character n-gram lengths (on word boundaries).
         char_weight: weight of the character similarity, 0..1; the word
             similarity gets the rest.
+        topic_weight: how much the topic probability scales a similarity, 0..1
+            (0 = plain cosine).
+        topic_C: inverse regularisation of the topic model.
     """
 
-    def __init__(self, word_ngram_max: int = 2, char_ngram_range: tuple[int, int] = (3, 5), char_weight: float = 0.5):
+    def __init__(self, word_ngram_max: int = 2, char_ngram_range: tuple[int, int] = (3, 5), char_weight: float = 0.5,
+                 topic_weight: float = 0.5, topic_C: float = 10.0):
         self.word_ngram_max = word_ngram_max
         self.char_ngram_range = char_ngram_range
         self.char_weight = char_weight
+        self.topic_weight = topic_weight
+        self.topic_C = topic_C
 
     def fit(self, X: list[str], y: list[str]) -> "QuestionMatcher":
-        """Fit on question texts ``X`` with their question ids ``y``."""
+        """Fit on question texts ``X`` with their question ids ``y`` (``group.name…``)."""
         if len(X) != len(y) or not len(X):
             raise ValueError("X and y must be non-empty and of equal length")
-        if not 0 <= self.char_weight <= 1:
-            raise ValueError("char_weight must be in 0..1")
+        if not 0 <= self.char_weight <= 1 or not 0 <= self.topic_weight <= 1:
+            raise ValueError("char_weight and topic_weight must be in 0..1")
         docs = [normalize(x) for x in X]
         self.word_vectorizer_ = TfidfVectorizer(
             analyzer="word", ngram_range=(1, self.word_ngram_max), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b"
@@ -97,15 +119,43 @@ class QuestionMatcher(BaseEstimator):
         self.labels_ = np.asarray(y)
         self.texts_ = list(X)
         self.classes_ = np.unique(self.labels_)
+        groups = np.asarray([str(label).split(".")[0] for label in y])
+        self.groups_ = groups
+        if len(set(groups)) > 1:
+            features = hstack([self.word_vectors_, self.char_vectors_]).tocsr()
+            self.topic_model_ = LogisticRegression(C=self.topic_C, max_iter=2000).fit(features, groups)
+            index = {g: i for i, g in enumerate(self.topic_model_.classes_)}
+            self.group_index_ = np.asarray([index[g] for g in groups])
+        else:
+            self.topic_model_ = None
         return self
 
-    def similarities(self, X: list[str]) -> np.ndarray:
-        """Cosine similarity (0..1) of each text to each fitted bank text."""
+    def similarities_normalized(self, docs: list[str], partial: list[bool] | None = None) -> np.ndarray:
+        """Similarity (0..1) of normalized texts to each bank text.
+
+        A text of three or more words (and any ``partial`` one, a piece of a
+        longer turn) must share at least two words with a bank text: one word
+        in common («development» in "a dozen developments across Yorkshire") is
+        a coincidence, not the same question.
+        """
         check_is_fitted(self, "word_vectors_")
-        docs = [normalize(x) for x in X]
-        word = (self.word_vectorizer_.transform(docs) @ self.word_vectors_.T).toarray()
-        char = (self.char_vectorizer_.transform(docs) @ self.char_vectors_.T).toarray()
-        return (1 - self.char_weight) * word + self.char_weight * char
+        words = self.word_vectorizer_.transform(docs)
+        chars = self.char_vectorizer_.transform(docs)
+        sims = (1 - self.char_weight) * (words @ self.word_vectors_.T).toarray()
+        sims += self.char_weight * (chars @ self.char_vectors_.T).toarray()
+        shared = ((words > 0).astype(np.int32) @ (self.word_vectors_ > 0).astype(np.int32).T).toarray()
+        long_unit = np.asarray([len(d.split()) >= 3 for d in docs])
+        if partial is not None:
+            long_unit |= np.asarray(partial, dtype=bool)
+        sims[long_unit[:, None] & (shared < 2)] = 0.0
+        if self.topic_model_ is not None and self.topic_weight > 0:
+            proba = self.topic_model_.predict_proba(hstack([words, chars]).tocsr())
+            sims *= (1 - self.topic_weight) + self.topic_weight * proba[:, self.group_index_]
+        return sims
+
+    def similarities(self, X: list[str]) -> np.ndarray:
+        """Similarity (0..1) of each raw text to each fitted bank text."""
+        return self.similarities_normalized([normalize(x) for x in X])
 
     def best(self, X: list[str]) -> list[tuple[str, str, float]]:
         """(question id, bank text, similarity) of the best match of each text."""

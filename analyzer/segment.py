@@ -190,21 +190,7 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
 
 
 def _similarities(matcher: QuestionMatcher, normalized: list[str], partial: list[bool] | None = None) -> np.ndarray:
-    """Similarity of each unit to each bank text.
-
-    A part of a turn (a sentence, a window) must share at least two words with a
-    bank text to count: one coincidental word («development» in "a dozen
-    developments across Yorkshire") is no question.
-    """
-    words = matcher.word_vectorizer_.transform(normalized)
-    word = (words @ matcher.word_vectors_.T).toarray()
-    char = (matcher.char_vectorizer_.transform(normalized) @ matcher.char_vectors_.T).toarray()
-    sims = (1 - matcher.char_weight) * word + matcher.char_weight * char
-    if partial is not None and any(partial):
-        shared = ((words > 0).astype(np.int32) @ (matcher.word_vectors_ > 0).astype(np.int32).T).toarray()
-        mask = np.asarray(partial)[:, None] & (shared < 2)
-        sims[mask] = 0.0
-    return sims
+    return matcher.similarities_normalized(normalized, partial)
 
 
 def infer_roles(
@@ -287,6 +273,7 @@ def segment_questions(
     answers: list[list[Turn]] = []
     thread: Question | None = None  # the bank question being probed
     thread_entry: int | None = None
+    joined: dict[str, int] = {}  # root id → entry: guide questions of the same topic asked as probes of this one
     for index, (turn, match) in enumerate(zip(transcript.turns, matches)):
         if turn.speaker == candidate_label:
             if answers:
@@ -298,7 +285,7 @@ def segment_questions(
         if not asks:
             continue
         kind, question = "offscript", None
-        thread_ids = _thread_ids(thread, by_id)
+        thread_ids = _thread_ids(thread, by_id).union(*(_thread_ids(by_id[q], by_id) for q in joined))
         in_id, in_sim, in_text = match.best(thread_ids) if thread_ids else (None, 0.0, None)
         # Outside the current thread only the guide's opening questions compete: a
         # probe of another question («А какая твоя роль была?») asked here probes this one.
@@ -334,6 +321,7 @@ def segment_questions(
             # them apart, the interviewer asks the second as a probe of the first.
             kind, question = "followup", by_id[out_id]
             qid, sim, text = out_id, out_sim, out_text
+            joined[_root_of(question, by_id)] = len(entries)  # its own probes now belong here too
         elif out_id is not None and max(out_sim, lift_sim) >= thresholds.bank_min_similarity:
             if lift_sim > out_sim:
                 out_id, out_sim, out_text = lift_id, lift_sim, lift_text
@@ -345,12 +333,14 @@ def segment_questions(
             qid, sim, text = any_id, any_sim, any_text
         if kind == "offscript":
             entry = dict(kind="offscript", competency=None, question_id=None, matched_text=None, similarity=sim, parent=None)
-            thread, thread_entry = None, None
+            thread, thread_entry, joined = None, None, {}
         elif kind == "bank":
             entry = dict(kind="bank", competency=question.competency, question_id=question.id, matched_text=text, similarity=sim, parent=None)
-            thread, thread_entry = by_id[_root_of(question, by_id)], len(entries)
+            thread, thread_entry, joined = by_id[_root_of(question, by_id)], len(entries), {}
         else:
-            entry = dict(kind="followup", competency=thread.competency, question_id=question.id, matched_text=text, similarity=sim, parent=thread_entry)
+            root = _root_of(question, by_id)
+            parent = joined[root] if root in joined and joined[root] != len(entries) else thread_entry
+            entry = dict(kind="followup", competency=thread.competency, question_id=question.id, matched_text=text, similarity=sim, parent=parent)
         entry.update(index=len(entries), asked=turn.text, start=turn.start, end=turn.end, turn_index=index)
         entries.append(entry)
         answers.append([])

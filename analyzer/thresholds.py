@@ -19,10 +19,10 @@ DEFAULT_THRESHOLDS = Path(__file__).resolve().parent.parent / "models" / "thresh
 class MatchingThresholds:
     """Cut-offs of question matching; similarities are cosine values in 0..1."""
 
-    bank_min_similarity: float = 0.34
-    followup_min_similarity: float = 0.30
+    bank_min_similarity: float = 0.26
+    followup_min_similarity: float = 0.25
     followup_max_words: int = 16
-    new_question_min_similarity: float = 0.55
+    new_question_min_similarity: float = 0.47
 
 
 @dataclass(frozen=True)
