@@ -27,7 +27,7 @@ import streamlit as st
 from analyzer.errors import AnalyzerError
 from analyzer.i18n import LANGUAGES, translator
 from analyzer.jobs import UPLOAD_EXTENSIONS, accept_upload, start_worker
-from analyzer.report import LEVEL_NAMES, to_csv, to_json, to_markdown
+from analyzer.report import LEVEL_NAMES, report_changes, to_csv, to_json, to_markdown
 from analyzer.rubric import load_rubric
 from analyzer.store import ADDED_RULE_ID, Flag, Store, default_db_url
 
@@ -629,6 +629,8 @@ def manage(store: Store, T, rubric, view) -> None:
         else:
             st.rerun()
 
+    _show_changes(store, T, iid, report)
+
     st.subheader(T("export_header"))
     columns = st.columns(4)
     stem = f"interview-{iid}"
@@ -646,6 +648,29 @@ def manage(store: Store, T, rubric, view) -> None:
     st.caption(T("delete_help"))
     sure = st.checkbox(T("delete_confirm"), key=f"sure-{iid}")
     st.button(T("delete_button"), key=f"delete-{iid}", disabled=not sure, on_click=_delete, args=(store, T, iid))
+
+
+def _show_changes(store: Store, T, iid: int, report) -> None:
+    """After a re-run: what the new report changed against the one it replaced."""
+    previous = store.previous_report(iid)
+    if previous is None:
+        return
+    changes = report_changes(previous.report, report)
+    names = LEVEL_NAMES.get(T.language, LEVEL_NAMES["en"])
+    with st.expander(T("changes_header")):
+        st.caption(T("changes_summary", old=changes["thresholds"]["old"], new=changes["thresholds"]["new"],
+                     old_int=changes["interviewer"]["old"], new_int=changes["interviewer"]["new"]))
+        if not (changes["levels"] or changes["flags_added"] or changes["flags_removed"]):
+            st.write(T("changes_none"))
+        if changes["levels"]:
+            st.markdown(f"**{T('changes_levels')}**")
+            st.dataframe([{"": c["name"], "←": names[c["old"]], "→": names[c["new"]]} for c in changes["levels"]],
+                         hide_index=True)
+        for key in ("flags_added", "flags_removed"):
+            if changes[key]:
+                st.markdown(f"**{T('changes_' + key.split('_')[1])}**")
+                st.dataframe([{"#": f["entry"] + 1, "signal": f["signal"], "text": f["text"]} for f in changes[key]],
+                             hide_index=True)
 
 
 def decisions_csv(store: Store, iid: int) -> str:

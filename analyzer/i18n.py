@@ -129,6 +129,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "rerun": "Re-run the analysis",
         "rerun_help": "Uses the stored transcript (no new transcription), the corrected interviewer and the current thresholds.",
         "rerun_queued": "The analysis is queued again.",
+        "changes_header": "What the last re-run changed",
+        "changes_summary": "Thresholds {old} → {new}; interviewer {old_int} → {new_int}.",
+        "changes_levels": "Levels changed",
+        "changes_added": "Flags added",
+        "changes_removed": "Flags removed",
+        "changes_none": "Nothing changed in levels or flags.",
         "thresholds_newer": "The report used thresholds {old}; the current thresholds are {new}. Re-run to apply them.",
         "export_header": "Export",
         "export_md": "Report (Markdown)",
@@ -254,6 +260,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "rerun": "Пересчитать анализ",
         "rerun_help": "Использует сохранённую расшифровку (без повторного распознавания), исправленного интервьюера и текущие пороги.",
         "rerun_queued": "Анализ снова в очереди.",
+        "changes_header": "Что изменил последний пересчёт",
+        "changes_summary": "Пороги {old} → {new}; интервьюер {old_int} → {new_int}.",
+        "changes_levels": "Изменились уровни",
+        "changes_added": "Новые отметки",
+        "changes_removed": "Исчезнувшие отметки",
+        "changes_none": "Ни уровни, ни отметки не изменились.",
         "thresholds_newer": "Отчёт сделан с порогами {old}; текущие пороги — {new}. Пересчитайте, чтобы их применить.",
         "export_header": "Выгрузка",
         "export_md": "Отчёт (Markdown)",
@@ -285,6 +297,7 @@ def translator(language: str) -> Callable[..., str]:
         text = table.get(key) or STRINGS["en"].get(key) or key
         return text.format(**values) if values else text
 
+    T.language = language if language in STRINGS else "en"  # type: ignore[attr-defined]
     return T
 
 

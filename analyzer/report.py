@@ -160,6 +160,33 @@ def conversation_figures(
     return figures
 
 
+def report_changes(old: Report, new: Report) -> dict[str, Any]:
+    """What a re-run changed: competency levels, and flags that appeared or disappeared.
+
+    Flags are compared by (question entry, signal, quoted words), so a re-run
+    with new thresholds shows exactly which evidence a reviewer gains or loses.
+    """
+    old_levels = {c.competency: (c.name, c.level) for c in old.competencies}
+    levels = [
+        {"competency": c.competency, "name": c.name, "old": old_levels[c.competency][1], "new": c.level}
+        for c in new.competencies
+        if c.competency in old_levels and old_levels[c.competency][1] != c.level
+    ]
+
+    def flags(report: Report) -> dict[tuple[int, str, str], dict[str, Any]]:
+        return {(q.index, s.signal, s.text): {"entry": q.index, "signal": s.signal, "text": s.text, "score": s.score,
+                                              "start": s.start} for q in report.questions for s in q.signals}
+
+    before, after = flags(old), flags(new)
+    return {
+        "thresholds": {"old": old.provenance.get("thresholds_version"), "new": new.provenance.get("thresholds_version")},
+        "interviewer": {"old": old.speakers.get("interviewer"), "new": new.speakers.get("interviewer")},
+        "levels": levels,
+        "flags_added": [after[k] for k in after if k not in before],
+        "flags_removed": [before[k] for k in before if k not in after],
+    }
+
+
 # --- rendering -------------------------------------------------------------------------
 
 _LABELS = {

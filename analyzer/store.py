@@ -834,6 +834,13 @@ class Store:
                                (int(interview_id),)).fetchone()
         return _stored_report(row) if row else None
 
+    def previous_report(self, interview_id: int) -> StoredReport | None:
+        """The report before the newest one (what a re-run replaced), or ``None``."""
+        with self._read() as conn:
+            row = conn.execute("SELECT * FROM reports WHERE interview_id = ? ORDER BY id DESC LIMIT 1 OFFSET 1",
+                               (int(interview_id),)).fetchone()
+        return _stored_report(row) if row else None
+
     def open_interview(self, interview_id: int) -> InterviewView:
         """Everything the review page needs, read in one snapshot.
 

@@ -233,6 +233,12 @@ def test_app_correct_interviewer_and_rerun_without_transcribing(env):
     after = env.latest_report(iid)
     assert after.id != before.id and after.report.speakers["interviewer"] == other
     assert env.latest_transcript(iid).to_dict() == transcript.to_dict()
+    # the page now says what the re-run changed against the report it replaced
+    at = app(interview=iid)
+    assert not at.exception
+    changes = next(e for e in at.expander if e.label == EN("changes_header"))
+    shown = " ".join(c.value for c in changes.caption)
+    assert f"{before.report.speakers['interviewer']} → {other}" in shown
 
 
 def test_app_add_a_missed_signal_on_a_passage(env):

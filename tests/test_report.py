@@ -96,3 +96,20 @@ def test_report_csv_one_row_per_flag(zoom_report):
     rows = list(csv.DictReader(io.StringIO(to_csv(zoom_report))))
     assert rows and list(rows[0]) == list(CSV_FIELDS)
     assert len(rows) == sum(len(q.signals) for q in zoom_report.questions)
+
+
+def test_report_changes_after_a_rerun_with_a_higher_threshold(zoom_report, rubric, thresholds):
+    import dataclasses
+
+    from analyzer.report import report_changes
+    from analyzer.transcripts import read_transcript
+
+    metric = next(s for q in zoom_report.questions for s in q.signals if s.signal == "metric")
+    stricter = dataclasses.replace(thresholds, version="stricter", signals={**thresholds.signals, "metric": min(1.0, metric.score + 0.01)})
+    from pathlib import Path
+
+    again = analyze_transcript(read_transcript(Path(__file__).parent / "data" / "zoom.vtt"), rubric, stricter)
+    changes = report_changes(zoom_report, again)
+    assert changes["thresholds"]["new"] == "stricter"
+    assert [f["signal"] for f in changes["flags_removed"]] == ["metric"] and not changes["flags_added"]
+    assert report_changes(again, again)["flags_removed"] == []
