@@ -330,7 +330,7 @@ def _narrative(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]
     habits = [a for a in p.get("habits") or () if re.search(r"(?<!\w)" + re.escape(a) + r"(?!\w)", lower)]
     score = rule.score
     score += float(p.get("anchor_bonus", 0.15)) * min(len(anchors), 2) + 0.1 * min(len(results), 1)
-    score += 0.03 * min(len(past) - int(p.get("min_past_verbs", 3)), 5)
+    score += float(p.get("past_verb_bonus", 0.03)) * min(len(past) - int(p.get("min_past_verbs", 3)), 6)
     score -= 0.15 * len(habits)
     if not anchors and not results:
         score -= float(p.get("no_anchor_penalty", 0.2))
