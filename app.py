@@ -253,7 +253,7 @@ def interview_list(store: Store, T) -> None:
 
 def interview_page(store: Store, T, lang: str, iid: int) -> None:
     try:
-        view = store.open_interview(iid)
+        view = store.open_interview(iid, reviewer=reviewer() or None)  # unnamed: the latest verdicts of anyone
     except AnalyzerError:
         st.warning(T("not_found", id=iid))
         st.button(T("back"), on_click=open_interview, args=(None,))
@@ -412,11 +412,11 @@ def _save_decision(store: Store, T, rid: int, flag: Flag, key: str, text: str) -
     value = st.session_state.get(key)
     try:
         if value is None:
-            current = store.decision(rid, flag)
+            current = store.decision(rid, flag, reviewer=reviewer())
             if current is not None and current.note:
                 store.set_decision(rid, flag, None, reviewer=reviewer(), text=text)
             else:
-                store.clear_decision(rid, flag)
+                store.clear_decision(rid, flag, reviewer=reviewer())
         else:
             store.set_decision(rid, flag, value, reviewer=reviewer(), text=text)
     except (AnalyzerError, ValueError) as exc:
@@ -524,12 +524,12 @@ def add_signal_form(store: Store, T, lang: str, rubric, view) -> None:
             note = f" ({d.note})" if d.note else ""
             st.markdown(f"#{d.entry + 1} **{md(signal_name(rubric, d.signal, lang))}**: «{md(d.text)}»{md(note + by)}")
         with button:
-            st.button(T("remove"), key=f"rm-{d.id}", on_click=_remove_added, args=(store, T, rid, d.flag))
+            st.button(T("remove"), key=f"rm-{d.id}", on_click=_remove_added, args=(store, T, rid, d.flag, d.reviewer))
 
 
-def _remove_added(store: Store, T, rid: int, flag: Flag) -> None:
+def _remove_added(store: Store, T, rid: int, flag: Flag, who: str) -> None:
     try:
-        store.clear_decision(rid, flag)
+        store.clear_decision(rid, flag, reviewer=who)
     except AnalyzerError as exc:
         flash(T("action_failed", message=exc.message))
 

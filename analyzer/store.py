@@ -354,9 +354,39 @@ def _migration_2(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migration_3(conn: sqlite3.Connection) -> None:
+    """One decision per flag *and reviewer*: a flag judged by two reviewers keeps both
+    verdicts, so agreement between reviewers can be measured from the store."""
+    _run_script(
+        conn,
+        """
+        CREATE TABLE decisions_v3 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            interview_id INTEGER NOT NULL REFERENCES interviews(id) ON DELETE CASCADE,
+            report_id INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+            entry INTEGER NOT NULL,
+            signal TEXT NOT NULL,
+            rule_id TEXT NOT NULL,
+            start_char INTEGER NOT NULL,
+            end_char INTEGER NOT NULL,
+            text TEXT NOT NULL DEFAULT '',
+            decision TEXT CHECK (decision IS NULL OR decision IN ('confirm', 'reject', 'added')),
+            note TEXT NOT NULL DEFAULT '',
+            reviewer TEXT NOT NULL DEFAULT '',
+            decided_at TEXT NOT NULL,
+            UNIQUE (report_id, entry, signal, rule_id, start_char, end_char, reviewer)
+        );
+        INSERT INTO decisions_v3 SELECT * FROM decisions;
+        DROP TABLE decisions;
+        ALTER TABLE decisions_v3 RENAME TO decisions;
+        CREATE INDEX decisions_interview ON decisions(interview_id);
+        """
+    )
+
+
 #: Ordered migrations: ``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``.
 #: Add new ones at the end; never edit or remove one that has shipped.
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migration_1, _migration_2)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_migration_1, _migration_2, _migration_3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -841,8 +871,11 @@ class Store:
                                (int(interview_id),)).fetchone()
         return _stored_report(row) if row else None
 
-    def open_interview(self, interview_id: int) -> InterviewView:
+    def open_interview(self, interview_id: int, *, reviewer: str | None = None) -> InterviewView:
         """Everything the review page needs, read in one snapshot.
+
+        ``decisions`` holds ``reviewer``'s verdicts (the latest of anyone's per
+        flag when ``reviewer`` is None).
 
         Raises:
             StoreError: there is no such interview.
@@ -858,7 +891,9 @@ class Store:
             rrow = conn.execute("SELECT * FROM reports WHERE interview_id = ? ORDER BY id DESC LIMIT 1", (iid,)).fetchone()
             drows = (conn.execute("SELECT * FROM decisions WHERE report_id = ?", (rrow["id"],)).fetchall()
                      if rrow else [])
-        decisions = [_decision(r) for r in drows]
+        decisions = sorted((_decision(r) for r in drows), key=lambda d: (d.decided_at, d.id))
+        if reviewer is not None:
+            decisions = [d for d in decisions if d.reviewer == reviewer]
         return InterviewView(
             interview=_interview(row, _job(job) if job else None),
             transcript=transcript_from_dict(json.loads(trow[0])) if trow else None,
@@ -905,21 +940,21 @@ class Store:
             conn.execute(
                 "INSERT INTO decisions (interview_id, report_id, entry, signal, rule_id, start_char, end_char, text, "
                 "decision, note, reviewer, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (report_id, entry, signal, rule_id, start_char, end_char) DO UPDATE SET "
-                "decision = excluded.decision, note = COALESCE(?, decisions.note), reviewer = excluded.reviewer, "
+                "ON CONFLICT (report_id, entry, signal, rule_id, start_char, end_char, reviewer) DO UPDATE SET "
+                "decision = excluded.decision, note = COALESCE(?, decisions.note), "
                 "decided_at = excluded.decided_at, text = CASE WHEN excluded.text = '' THEN decisions.text ELSE excluded.text END",
                 (rep[0], int(report_id), *flag, text, decision, note or "", reviewer, _now_iso(), note),
             )
             row = conn.execute(
                 "SELECT * FROM decisions WHERE report_id = ? AND entry = ? AND signal = ? AND rule_id = ? "
-                "AND start_char = ? AND end_char = ?", (int(report_id), *flag)).fetchone()
+                "AND start_char = ? AND end_char = ? AND reviewer = ?", (int(report_id), *flag, reviewer)).fetchone()
         return _decision(row)
 
     def set_note(self, report_id: int, flag: Flag | tuple[int, str, str, int, int], note: str, *,
                  reviewer: str = "", text: str = "") -> Decision:
         """Keep a note on a flag without changing its verdict."""
         flag = Flag(*flag)
-        current = self.decision(report_id, flag)
+        current = self.decision(report_id, flag, reviewer=reviewer or None)
         return self.set_decision(report_id, flag, current.decision if current else None, note=note,
                                  reviewer=reviewer or (current.reviewer if current else ""), text=text)
 
@@ -931,17 +966,29 @@ class Store:
         return self.set_decision(report_id, Flag(entry, signal, ADDED_RULE_ID, start_char, end_char), "added",
                                  note=note, reviewer=reviewer, text=text)
 
-    def clear_decision(self, report_id: int, flag: Flag | tuple[int, str, str, int, int]) -> None:
-        """Forget a verdict and its note (an added signal disappears)."""
+    def clear_decision(self, report_id: int, flag: Flag | tuple[int, str, str, int, int], *,
+                       reviewer: str | None = None) -> None:
+        """Forget a reviewer's verdict and note (every reviewer's when ``reviewer`` is None)."""
+        sql = ("DELETE FROM decisions WHERE report_id = ? AND entry = ? AND signal = ? AND rule_id = ? "
+               "AND start_char = ? AND end_char = ?")
+        args: list[Any] = [int(report_id), *Flag(*flag)]
+        if reviewer is not None:
+            sql += " AND reviewer = ?"
+            args.append(reviewer)
         with self._write() as conn:
-            conn.execute("DELETE FROM decisions WHERE report_id = ? AND entry = ? AND signal = ? AND rule_id = ? "
-                         "AND start_char = ? AND end_char = ?", (int(report_id), *Flag(*flag)))
+            conn.execute(sql, args)
 
-    def decision(self, report_id: int, flag: Flag | tuple[int, str, str, int, int]) -> Decision | None:
-        """The decision on one flag, or ``None``."""
+    def decision(self, report_id: int, flag: Flag | tuple[int, str, str, int, int], *,
+                 reviewer: str | None = None) -> Decision | None:
+        """A reviewer's decision on one flag (the latest of anyone's when ``reviewer`` is None), or ``None``."""
+        sql = ("SELECT * FROM decisions WHERE report_id = ? AND entry = ? AND signal = ? AND rule_id = ? "
+               "AND start_char = ? AND end_char = ?")
+        args: list[Any] = [int(report_id), *Flag(*flag)]
+        if reviewer is not None:
+            sql += " AND reviewer = ?"
+            args.append(reviewer)
         with self._read() as conn:
-            row = conn.execute("SELECT * FROM decisions WHERE report_id = ? AND entry = ? AND signal = ? AND rule_id = ? "
-                               "AND start_char = ? AND end_char = ?", (int(report_id), *Flag(*flag))).fetchone()
+            row = conn.execute(sql + " ORDER BY decided_at DESC, id DESC LIMIT 1", args).fetchone()
         return _decision(row) if row else None
 
     def decisions(self, *, interview_id: int | None = None, report_id: int | None = None) -> list[Decision]:
@@ -961,8 +1008,10 @@ class Store:
                         all_reports: bool = False) -> pd.DataFrame:
         """Flags with their score and the reviewer's verdict: the calibration table.
 
-        One row per flag of the latest report of each interview (of every report
-        with ``all_reports``) and one per signal a reviewer added. Only flags that
+        One row per reviewer's verdict on a flag of the latest report of each
+        interview (of every report with ``all_reports``), one per unjudged flag,
+        and one per signal a reviewer added. A flag judged by two reviewers has
+        two rows: that is what agreement between reviewers is measured on. Only flags that
         passed their threshold reach a report, so this table can show that a
         threshold should rise, not that it should fall.
 
@@ -1003,9 +1052,9 @@ class Store:
             drows = conn.execute(
                 f"SELECT * FROM decisions WHERE report_id IN ({','.join('?' * len(ids))}) ORDER BY id", ids
             ).fetchall() if ids else []
-        by_report: dict[int, dict[Flag, Decision]] = {}
+        by_report: dict[int, dict[Flag, list[Decision]]] = {}
         for d in map(_decision, drows):
-            by_report.setdefault(d.report_id, {})[d.flag] = d
+            by_report.setdefault(d.report_id, {}).setdefault(d.flag, []).append(d)
         rows: list[dict[str, Any]] = []
         for rrow in reports:
             data = json.loads(rrow["report_json"])
@@ -1017,12 +1066,13 @@ class Store:
             for q in data.get("questions", []):
                 for s in q.get("signals", []):
                     flag = Flag(q["index"], s["signal"], s["rule_id"], s["start_char"], s["end_char"])
-                    rows.append(_frame_row(base, q, flag, s["text"], s["score"], s.get("value"),
-                                           s.get("low_confidence", False), s.get("start"), s.get("end"),
-                                           decided.pop(flag, None)))
-            for flag, d in decided.items():  # added by a reviewer
-                rows.append(_frame_row(base, entries.get(flag.entry, {}), flag, d.text, float("nan"), None, False,
-                                       None, None, d))
+                    for d in decided.pop(flag, None) or [None]:  # one row per reviewer's verdict
+                        rows.append(_frame_row(base, q, flag, s["text"], s["score"], s.get("value"),
+                                               s.get("low_confidence", False), s.get("start"), s.get("end"), d))
+            for flag, ds in decided.items():  # added by a reviewer
+                for d in ds:
+                    rows.append(_frame_row(base, entries.get(flag.entry, {}), flag, d.text, float("nan"), None, False,
+                                           None, None, d))
         if reviewed_only:
             rows = [r for r in rows if r["decision"] is not None]
         return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))

@@ -319,6 +319,26 @@ def test_calibrate_load_decisions_from_store(tmp_path, base_thresholds, reviewer
     assert "stratified" in result.thresholds.tuned_on["split"]
 
 
+def test_calibrate_reviewer_agreement_from_a_store_where_two_reviewers_judged(tmp_path):
+    from analyzer.calibrate import reviewer_agreement
+    from analyzer.pipeline import analyze_file
+    from analyzer.store import Store
+
+    transcript, report = analyze_file(ROOT / "sample_data" / "heldout" / "en_zoom.vtt")
+    flags = [(q.index, s.signal, s.rule_id, s.start_char, s.end_char) for q in report.questions for s in q.signals]
+    with Store(tmp_path / "t.db") as db:
+        rid = db.latest_report(db.save_analysis(None, transcript, report)).id
+        for i, flag in enumerate(flags):
+            db.set_decision(rid, flag, "confirm" if i % 2 else "reject", reviewer="anna")
+            # boris disagrees on every third flag
+            db.set_decision(rid, flag, ("reject" if i % 2 else "confirm") if i % 3 == 0 else
+                            ("confirm" if i % 2 else "reject"), reviewer="boris")
+    frame = load_decisions(tmp_path / "t.db")
+    assert len(frame) == 2 * len(flags) and set(frame["reviewer"]) == {"anna", "boris"}
+    overall = reviewer_agreement(frame).set_index("signal").loc["all"]
+    assert overall["units"] > 0 and 0 < overall["agreement"] < 1
+
+
 # --- the thresholds file and the analysis ----------------------------------------------
 
 

@@ -211,13 +211,22 @@ def test_store_migrates_an_older_schema_keeping_its_data(tmp_path, analysed):
     old = Store(url, schema_version=1)
     assert old.schema_version() == 1
     iid = old.save_analysis(SAMPLE, transcript, report)
+    rid = old.latest_report(iid).id
+    flag, signal = first_flag(report)
     with sqlite3.connect(old.path) as conn:
         assert "jobs" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        # a verdict stored under the first schema (one decision per flag)
+        conn.execute("INSERT INTO decisions (interview_id, report_id, entry, signal, rule_id, start_char, end_char, text, "
+                     "decision, note, reviewer, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'confirm', '', 'anna', "
+                     "'2026-01-01T00:00:00')", (iid, rid, *flag, signal.text))
 
     new = Store(url)
 
     assert new.schema_version() == SCHEMA_VERSION
     assert new.open_interview(iid).report.report == report
+    assert new.decision(rid, flag, reviewer="anna").decision == "confirm"
+    new.set_decision(rid, flag, "reject", reviewer="boris")  # the third schema keeps both verdicts
+    assert {d.reviewer: d.decision for d in new.decisions(report_id=rid)} == {"anna": "confirm", "boris": "reject"}
     job_id = new.enqueue_job(iid, "analyze")
     assert new.get_job(job_id).status == "queued"
 
@@ -252,8 +261,17 @@ def test_store_decisions_are_plain_records_and_updatable(store, analysed):
     assert (d.decision, d.reviewer, d.flag, d.text) == ("confirm", "anna", flag, signal.text)
     d = store.set_note(rid, flag, "clear example")
     assert (d.decision, d.note) == ("confirm", "clear example")
+    d = store.set_note(rid, flag, "clear example", reviewer="anna")
+    assert (d.decision, d.note, d.reviewer) == ("confirm", "clear example", "anna")
+    # a second reviewer's verdict is kept beside the first, not over it
     d = store.set_decision(rid, flag, "reject", reviewer="boris")
-    assert (d.decision, d.note, d.reviewer) == ("reject", "clear example", "boris")
+    assert (d.decision, d.note, d.reviewer) == ("reject", "", "boris")
+    assert store.decision(rid, flag, reviewer="anna").decision == "confirm"
+    assert store.decision(rid, flag).reviewer == "boris"  # the latest of anyone's
+    frame = store.decisions_frame()
+    assert sorted(frame["reviewer"]) == ["anna", "boris"] and frame["decision"].tolist().count("reject") == 1
+    store.clear_decision(rid, flag, reviewer="boris")
+    assert store.decision(rid, flag).reviewer == "anna"
     store.clear_decision(rid, flag)
     assert store.decision(rid, flag) is None
     with pytest.raises(ValueError):
