@@ -407,7 +407,7 @@ def transcribe_file(path: str | Path, options: TranscribeOptions | None = None,
         if not chunks:  # never send a silent channel to the model
             channel_words.append([])
             continue
-        segments, info = _run_model(loaded.model, track, options, info_language)
+        segments, info = _run_model(loaded.model, track, options, info_language, chunks)
         if info_language is None:
             info_language, language_probability = info.language, round(info.language_probability, 3)
         offset = index * audio.duration_s
@@ -454,7 +454,8 @@ def _speech_chunks(track: np.ndarray, options: TranscribeOptions) -> list[dict]:
     return get_speech_timestamps(track, options.vad_options())
 
 
-def _run_model(model: Any, track: np.ndarray, options: TranscribeOptions, language: str | None):
+def _run_model(model: Any, track: np.ndarray, options: TranscribeOptions, language: str | None,
+               chunks: list[dict] | None = None):
     kwargs = dict(
         language=language,
         beam_size=options.beam_size,
@@ -475,7 +476,23 @@ def _run_model(model: Any, track: np.ndarray, options: TranscribeOptions, langua
         return BatchedInferencePipeline(model=model).transcribe(
             track, batch_size=options.batch_size,
             vad_parameters=options.vad_options(max_speech_s=30.0), **kwargs)
+    if chunks and isinstance(model, _WhisperModel()):
+        # The speech chunks were found once already (to refuse silence and to measure
+        # what VAD removed): give faster-whisper only the speech, exactly as its own
+        # vad_filter would, instead of running VAD a second time.
+        from faster_whisper.transcribe import restore_speech_timestamps
+        from faster_whisper.vad import collect_chunks
+
+        pieces, _ = collect_chunks(track, chunks)
+        segments, info = model.transcribe(np.concatenate(pieces), **{**kwargs, "vad_filter": False})
+        return restore_speech_timestamps(segments, chunks, 16000), info  # load_audio resamples to 16 kHz
     return model.transcribe(track, vad_parameters=options.vad_options(), **kwargs)
+
+
+def _WhisperModel() -> type:
+    from faster_whisper import WhisperModel
+
+    return WhisperModel
 
 
 def _reporting(segments: Iterable[Any], report: Progress, offset: float, total: float) -> Iterator[Any]:
