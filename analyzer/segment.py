@@ -209,6 +209,13 @@ def infer_roles(
         TranscriptError: when ``interviewer`` is not a speaker of the transcript.
     """
     speakers = transcript.speakers
+    if len(speakers) < 2:
+        raise TranscriptError(
+            f"only one speaker ({speakers[0] if speakers else 'none'}) in this transcript; an interview needs the "
+            "interviewer and the candidate apart (for a recording: a stereo file with one speaker per channel "
+            "separates them exactly)",
+            transcript.source,
+        )
     words = {s: 0 for s in speakers}
     score = {s: 0.0 for s in speakers}
     for turn, match in zip(transcript.turns, matches):

@@ -413,19 +413,28 @@ def mfcc_frames(samples: np.ndarray, sampling_rate: int, *, n_mels: int = 40, n_
     """
     from scipy.fft import dct
 
+    from scipy.fft import rfft
+
     win, hop = int(win_s * sampling_rate), int(hop_s * sampling_rate)
     x = np.asarray(samples, dtype=np.float32)
     if x.size < win:
         return np.zeros((0, n_mfcc), np.float32), np.zeros(0, np.float32)
-    x = np.append(x[0], x[1:] - 0.97 * x[:-1])  # pre-emphasis
+    x = np.append(x[0], x[1:] - np.float32(0.97) * x[:-1])  # pre-emphasis
     n_fft = 1 << (win - 1).bit_length()
-    frames = np.lib.stride_tricks.sliding_window_view(x, win)[::hop] * np.hamming(win).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames, n=n_fft, axis=1)) ** 2
-    mel = power @ _mel_filterbank(sampling_rate, n_fft, n_mels).T
-    log_mel = np.log(mel + 1e-10)
-    cepstra = dct(log_mel, type=2, axis=1, norm="ortho")[:, 1: n_mfcc + 1]
-    energy = np.log(power.sum(axis=1) + 1e-10)
-    return cepstra.astype(np.float32), energy.astype(np.float32)
+    window = np.hamming(win).astype(np.float32)
+    bank = _mel_filterbank(sampling_rate, n_fft, n_mels).T.astype(np.float32)
+    view = np.lib.stride_tricks.sliding_window_view(x, win)[::hop]
+    cepstra = np.empty((len(view), n_mfcc), np.float32)
+    energy = np.empty(len(view), np.float32)
+    # In blocks, in float32: an hour of audio is 360,000 frames, and one pass over
+    # all of them at once held several GB of spectra.
+    block = 8192
+    for a in range(0, len(view), block):
+        power = np.abs(rfft(view[a : a + block] * window, n=n_fft, axis=1)) ** 2
+        log_mel = np.log(power @ bank + np.float32(1e-10))
+        cepstra[a : a + block] = dct(log_mel, type=2, axis=1, norm="ortho")[:, 1 : n_mfcc + 1]
+        energy[a : a + block] = np.log(power.sum(axis=1) + np.float32(1e-10))
+    return cepstra, energy
 
 
 @functools.lru_cache(maxsize=8)

@@ -92,3 +92,11 @@ def test_segment_offscript_question_is_never_forced_onto_the_guide():
     )
     report = analyze_transcript(t, interviewer="I")
     assert all(q.kind == "offscript" and q.competency is None for q in report.questions)
+
+
+def test_segment_a_transcript_with_one_speaker_is_a_clear_error():
+    # a transcribed recording whose voices could not be told apart never reaches the reader's check
+    t = Transcript(turns=(Turn("SPEAKER_00", "Why did you leave your last job?"), Turn("SPEAKER_00", "I wanted to grow.")),
+                   source="call.wav")
+    with pytest.raises(TranscriptError, match="call.wav: only one speaker"):
+        analyze_transcript(t)
