@@ -313,7 +313,7 @@ def diarize_words(
     durations = np.array([p[2] - p[1] for p in pieces])
     share = min(durations[assign == k].sum() for k in (0, 1)) / max(durations.sum(), 1e-9)
     labels_fit = assign[fit]
-    silhouette = (float(silhouette_score(x[fit], labels_fit))
+    silhouette = (float(silhouette_score(x[fit], labels_fit, sample_size=min(int(fit.sum()), 2000), random_state=0))
                   if len(set(labels_fit.tolist())) == 2 and fit.sum() > 2 else 0.0)
     details = {"pieces": len(pieces), "silhouette": round(silhouette, 3),
                "minor_speaker_share": round(float(share), 3)}
@@ -342,19 +342,33 @@ def _two_centroids(x: np.ndarray) -> np.ndarray:
     Spectral clustering on a k-nearest-neighbour graph follows the shape of each
     voice's cloud and is not pulled apart by a few outlying pieces, which made
     Ward and k-means split off outliers instead of speakers on our synthetic
-    voices (see ``tests/test_speakers.py``). Few pieces: Ward.
+    voices (see ``tests/test_speakers.py``). On long recordings a small
+    neighbourhood leaves the graph in pieces and spectral clustering splits off
+    one of them (an hour-long interview came out 99% one speaker), so the
+    neighbourhood grows with the number of pieces, and k-means competes: the
+    split with the better silhouette wins. Few pieces: Ward.
     """
-    from sklearn.cluster import AgglomerativeClustering, SpectralClustering
+    from sklearn.cluster import AgglomerativeClustering, KMeans, SpectralClustering
+    from sklearn.metrics import silhouette_score
 
-    if len(x) >= 12:
-        graph = SpectralClustering(n_clusters=2, affinity="nearest_neighbors",
-                                   n_neighbors=max(3, min(10, len(x) // 4)), random_state=0)
+    if len(x) < 12:
+        labels = AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(x)
+    else:
+        neighbours = max(3, min(10, len(x) // 4)) if len(x) < 400 else int(np.sqrt(len(x)))
+        graph = SpectralClustering(n_clusters=2, affinity="nearest_neighbors", n_neighbors=neighbours, random_state=0)
         with warnings.catch_warnings():
             # A graph in two parts is what two distinct voices look like.
             warnings.filterwarnings("ignore", message="Graph is not fully connected")
-            labels = graph.fit_predict(x)
-    else:
-        labels = AgglomerativeClustering(n_clusters=2, linkage="ward").fit_predict(x)
+            candidates = [graph.fit_predict(x)]
+        candidates.append(KMeans(n_clusters=2, n_init=10, random_state=0).fit_predict(x))
+        sample = min(len(x), 2000)
+
+        def quality(labels: np.ndarray) -> float:
+            if len(set(labels.tolist())) < 2 or min(np.bincount(labels)) < 0.05 * len(labels):
+                return -1.0  # a sliver of outliers is no second voice
+            return float(silhouette_score(x, labels, sample_size=sample, random_state=0))
+
+        labels = max(candidates, key=quality)
     if min((labels == k).sum() for k in (0, 1)) == 0:
         labels = np.arange(len(x)) % 2
     return np.stack([x[labels == k].mean(axis=0) for k in (0, 1)])
