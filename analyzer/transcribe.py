@@ -483,10 +483,33 @@ def _run_model(model: Any, track: np.ndarray, options: TranscribeOptions, langua
         from faster_whisper.transcribe import restore_speech_timestamps
         from faster_whisper.vad import collect_chunks
 
-        pieces, _ = collect_chunks(track, chunks)
-        segments, info = model.transcribe(np.concatenate(pieces), **{**kwargs, "vad_filter": False})
-        return restore_speech_timestamps(segments, chunks, 16000), info  # load_audio resamples to 16 kHz
+        # In blocks of at most BLOCK_SPEECH_S of speech: faster-whisper computes the
+        # features of all the audio it is given at once (about 4 GB for an hour);
+        # with condition_on_previous_text off, a block boundary at a pause changes nothing.
+        blocks: list[list[dict]] = [[]]
+        for chunk in chunks:
+            if blocks[-1] and sum(c["end"] - c["start"] for c in blocks[-1]) + chunk["end"] - chunk["start"] > BLOCK_SPEECH_S * 16000:
+                blocks.append([])
+            blocks[-1].append(chunk)
+
+        def run(block: list[dict], lang: str | None):
+            pieces, _ = collect_chunks(track, block)
+            segments, info = model.transcribe(np.concatenate(pieces), **{**kwargs, "language": lang, "vad_filter": False})
+            return restore_speech_timestamps(segments, block, 16000), info
+
+        first, info = run(blocks[0], language)
+
+        def all_segments():
+            yield from first
+            for block in blocks[1:]:
+                yield from run(block, info.language)[0]
+
+        return all_segments(), info  # load_audio resamples to 16 kHz
     return model.transcribe(track, vad_parameters=options.vad_options(), **kwargs)
+
+
+#: Speech per call of faster-whisper in sequential mode (bounds memory on long recordings).
+BLOCK_SPEECH_S = 600.0
 
 
 def _WhisperModel() -> type:
