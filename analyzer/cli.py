@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .cli_errors import one_line_errors
+from .errors import InputError
 
 AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".oga", ".flac", ".webm", ".mp4", ".mkv", ".mov", ".wma")
 
@@ -35,6 +36,8 @@ def _write(text: str, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
+    if out.is_dir():
+        raise InputError("is a folder; give a file name for the report", out)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(out)  # atomic: a failed run never leaves half a report
@@ -149,7 +152,8 @@ def eval_cmd(labels_dir, as_json, thresholds_path):
 
     thresholds = load_thresholds(thresholds_path)
     subdirs = [d for d in sorted(labels_dir.iterdir()) if d.is_dir() and any(d.glob("*.yaml"))] if labels_dir.is_dir() else []
-    folders = subdirs or [labels_dir]
+    top_level = labels_dir.is_dir() and (any(labels_dir.glob("*.labels.yaml")) or any(labels_dir.glob("answers_*.yaml")))
+    folders = subdirs + ([labels_dir] if top_level or not subdirs else [])
     results = []
     for folder in folders:
         overall, per_file = evaluate_folder(folder, thresholds=thresholds)

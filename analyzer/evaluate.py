@@ -151,7 +151,8 @@ def evaluate_transcript(
     result = EvalResult(name=labels_path.name.replace(".labels.yaml", ""))
     transcript = read_transcript(labels_path.parent / labels["transcript"])
     report = analyze_transcript(transcript, rubric, thresholds, rules, language=labels.get("language", "auto"))
-    result.roles.add(report.speakers["interviewer"] == labels.get("interviewer"))
+    result.roles.add(report.speakers["interviewer"] == labels.get("interviewer")
+                     and report.speakers["candidate"] == labels.get("candidate", report.speakers["candidate"]))
     language = report.language
     for item in labels.get("questions") or []:
         entry = _find_entry(report.questions, item["asked"])
@@ -220,12 +221,15 @@ def evaluate_folder(
     rules = rules or load_rules()
     overall = EvalResult(name=folder.name)
     per_file = []
-    for labels in sorted(folder.glob("*.labels.yaml")):
-        result, _ = evaluate_transcript(labels, rubric, thresholds, rules)
-        per_file.append(result)
-        overall.merge(result)
-    for answers in sorted(folder.glob("answers_*.yaml")):
-        result = evaluate_answers(answers, thresholds, rules)
+    jobs = [(p, lambda p=p: evaluate_transcript(p, rubric, thresholds, rules)[0]) for p in sorted(folder.glob("*.labels.yaml"))]
+    jobs += [(p, lambda p=p: evaluate_answers(p, thresholds, rules)) for p in sorted(folder.glob("answers_*.yaml"))]
+    for path, run in jobs:
+        try:
+            result = run()
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise InputError(f"malformed labels ({type(exc).__name__}: {exc}); see sample_data/LABELS.md", path) from None
+        except ValueError as exc:
+            raise InputError(f"malformed labels ({exc}); see sample_data/LABELS.md", path) from None
         per_file.append(result)
         overall.merge(result)
     if not per_file:

@@ -76,8 +76,9 @@ def build_summaries(
         supporting = [(e, s) for e, s in flags if cared.get(s.signal) == "positive"] or flags
         supporting.sort(key=lambda es: -es[1].score)
         evidence, used = [], set()
+        distinct = len({x.signal for _, x in supporting})
         for e, s in supporting:
-            if s.signal in used and len(used) < len({x.signal for _, x in supporting}):
+            if s.signal in used and len(used) < distinct:
                 continue
             used.add(s.signal)
             evidence.append({"signal": s.signal, "text": s.text, "quote": _quote(e.answer, s.start_char, s.end_char),
@@ -124,17 +125,19 @@ def conversation_figures(
     """Talk-time shares, longest monologue, answer lengths and pauses (when times are known)."""
     talk = {interviewer: 0.0, candidate: 0.0}
     words = {interviewer: 0, candidate: 0}
-    timed = all(t.start is not None and t.end is not None for t in transcript.turns)
+    # Plain text with [mm:ss] stamps leaves the last turn without an end: time what is timed.
+    timed_turns = [t for t in transcript.turns if t.start is not None and t.end is not None]
+    timed = len(timed_turns) >= max(1, len(transcript.turns) // 2)
     longest = 0.0
     longest_words = 0
     for turn in transcript.turns:
         side = turn.speaker if turn.speaker in talk else interviewer
         words[side] += len(turn.text.split())
-        if timed:
+        if timed and turn.start is not None and turn.end is not None:
             talk[side] += max(0.0, turn.end - turn.start)
         if turn.speaker == candidate:
             longest_words = max(longest_words, len(turn.text.split()))
-            if timed:
+            if timed and turn.start is not None and turn.end is not None:
                 longest = max(longest, turn.end - turn.start)
     total_words = sum(words.values()) or 1
     answered = [e for e in entries if e.answer]
@@ -305,7 +308,8 @@ def flag_rows(report: Report) -> list[dict[str, Any]]:
                 "entry": q.index, "question_kind": q.kind, "competency": q.competency, "question_id": q.question_id,
                 "asked_at": q.start, "signal": s.signal, "rule_id": s.rule_id, "score": s.score,
                 "text": s.text, "start": s.start, "end": s.end, "start_char": s.start_char, "end_char": s.end_char,
-                "value": s.value, "low_confidence": s.low_confidence,
+                "value": "; ".join(map(str, s.value)) if isinstance(s.value, (list, tuple)) else s.value,
+                "low_confidence": s.low_confidence,
             })
     return rows
 

@@ -154,7 +154,7 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
         spans.append((len(all_units), len(all_units) + len(units)))
         all_units += units
         all_weights += weights
-        partial += [False] + [True] * (len(units) - 1)  # the whole turn comes first
+        partial += ([False] + [True] * (len(units) - 1)) if units else []  # the whole turn comes first
     sims = _similarities(matcher, all_units, partial) * np.asarray(all_weights)[:, None] if all_units else None
     out = []
     for text, (a, b) in zip(texts, spans):
@@ -236,7 +236,10 @@ def infer_roles(
         # Normalise by turn count so that a talkative candidate's many turns do not win.
         chosen = max(speakers, key=lambda s: (score[s] - words[s] / 400.0, -speakers.index(s)))
     others = [s for s in speakers if s != chosen]
-    candidate = max(others, key=lambda s: words[s])
+    turns = {s: sum(1 for t in transcript.turns if t.speaker == s) for s in speakers}
+    # The candidate answers: of the others, the one who asks least per turn (a panel's
+    # second interviewer asks too), then the one who says most.
+    candidate = min(others, key=lambda s: (round(score[s] / max(turns[s], 1), 1), -words[s]))
     return chosen, candidate
 
 
@@ -321,7 +324,7 @@ def segment_questions(
             # Interviews go topic by topic: inside a topic, a question that opens no
             # other question of the guide and is no logistics probes the current one.
             kind, question = "followup", thread
-            qid, sim, text = thread.id, in_sim, in_text
+            qid, sim, text = thread.id, in_sim, in_text if in_sim >= thresholds.followup_min_similarity else None
         elif (thread is not None and out_id is not None and out_sim >= thresholds.bank_min_similarity
               and by_id[out_id].competency == thread.competency and match.has_probe and turn.speaker == interviewer_label):
             # «А как ты применил это на практике?» right after «Чему ты научился?»: the guide lists

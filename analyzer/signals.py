@@ -32,6 +32,7 @@ repeats the interviewer's «например?» gives no example) unless a rule 
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -47,6 +48,12 @@ from .errors import RubricError
 from .nlp import get_nlp
 from .records import Signal
 from .rubric import ALL_SIGNALS, load_yaml
+
+def _lower(text: str) -> str:
+    """Lower case that keeps every character's offset ("İ".lower() is two characters)."""
+    lower = text.lower()
+    return lower if len(lower) == len(text) else "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
 
 RULE_KINDS = ("match", "sequence", "narrative", "metric", "density", "count", "polarity")
 
@@ -272,10 +279,16 @@ def _dedupe(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One flag per stretch of words and signal: «сам позвонил» found by two
     ownership rules is shown to the reviewer once, by the stronger rule."""
     kept: list[dict[str, Any]] = []
+    spans: dict[str, tuple[list[int], list[int]]] = {}  # signal -> sorted starts, their ends (kept never overlap)
     for h in sorted(hits, key=lambda h: (-h["score"], h["span"].start, h["rule"].id)):
         s, e = h["span"].start, h["span"].end
-        if not any(k["rule"].signal == h["rule"].signal and k["span"].start < e and s < k["span"].end for k in kept):
-            kept.append(h)
+        starts, ends = spans.setdefault(h["rule"].signal, ([], []))
+        i = bisect.bisect_left(starts, s)
+        if (i > 0 and ends[i - 1] > s) or (i < len(starts) and starts[i] < e):
+            continue
+        starts.insert(i, s)
+        ends.insert(i, e)
+        kept.append(h)
     return kept
 
 
@@ -324,7 +337,7 @@ def _narrative(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]
     past = [t for t in doc if _is_past_verb(t, conditional) and t.lemma_.lower() not in set(p.get("ignore_lemmas") or ())]
     if len(past) < int(p.get("min_past_verbs", 3)):
         return []
-    lower = doc.text.lower()
+    lower = _lower(doc.text)
     anchors = [a for a in p.get("anchors") or () if re.search(r"(?<!\w)" + re.escape(a), lower)]
     results = [a for a in p.get("results") or () if re.search(r"(?<!\w)" + re.escape(a), lower)]
     habits = [a for a in p.get("habits") or () if re.search(r"(?<!\w)" + re.escape(a) + r"(?!\w)", lower)]
@@ -405,7 +418,7 @@ def _metric(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
         while end < len(doc) and end < tok.i + 3 and not doc[end].is_punct:
             end += 1
         hits.append(_hit(rule, doc[max(0, tok.i - 2) : end], min(score, 1.0)))
-    lower = doc.text.lower()
+    lower = _lower(doc.text)
     for m in multipliers:
         for found in re.finditer(r"(?<!\w)" + re.escape(m) + r"(?!\w)", lower):
             span = doc.char_span(found.start(), found.end(), alignment_mode="expand")
@@ -422,7 +435,7 @@ def _density(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
     distinct = {t.lemma_.lower() for t in found}
     if len(distinct) < int(p.get("min_terms", 2)):
         return []
-    lower = doc.text.lower()
+    lower = _lower(doc.text)
     explainers = [e for e in p.get("explainers") or () if re.search(r"(?<!\w)" + re.escape(e.lower()), lower)]
     words = max(1, sum(1 for t in doc if t.is_alpha))
     density = len(found) / words
@@ -483,7 +496,7 @@ def language_is_ru(doc: Doc) -> bool:
 
 def _polarity(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
     p = rule.params
-    lower = doc.text.lower().replace("ё", "е")
+    lower = _lower(doc.text).replace("ё", "е")
 
     def find(words: list[str]) -> list[re.Match[str]]:
         out = []

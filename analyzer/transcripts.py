@@ -8,8 +8,11 @@ turn, so a Zoom export cut into 5-second cues reads as whole turns.
 
 from __future__ import annotations
 
+import html
 import json
+import math
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,10 +28,12 @@ _LINE_TIME = re.compile(r"^\s*[\[(]\s*" + _TS + r"\s*[\])]\s*")
 _CUE_TIME = re.compile(r"^\s*" + _TS + r"\s*-->\s*" + _TS)
 # "Name: text". A speaker label is short and starts with a letter; it must not
 # look like a sentence ("Note: ..." in the middle of speech is rare enough).
-_SPEAKER = re.compile(r"^\s*([^\W\d_][\w .'’\-()]{0,40}?|SPEAKER[_ ]?\d+)\s*[:：]\s+(.*)$")
-_SPEAKER_BRACKET = re.compile(r"^\s*\[([^\]]{1,40})\]\s*(.*)$")
+_SPEAKER = re.compile(r"^\s*([^\W\d_][\w .'’\-()]{0,40}?|SPEAKER[_ ]?\d+)\s*[:：](?!//)\s*(.*)$")
+_SPEAKER_BRACKET = re.compile(r"^\s*\[([^\]]{1,40})\]\s*(\S.*)$")
+# "[laughs]", "(inaudible)", "[музыка]": a sound, not a speaker or words
+_SOUND = re.compile(r"^\s*[\[(][^\])]{1,40}[\])]\s*$")
 _VOICE = re.compile(r"<v(?:\.[\w.\-]+)?\s+([^>]+)>(.*?)(?:</v>|$)", re.S)
-_TAG = re.compile(r"</?[a-z][^>]*>", re.I)
+_TAG = re.compile(r"</?[a-z][^>]*>|<\d{1,2}:\d{2}(?::\d{2})?[.,]\d{3}>", re.I)
 
 
 def _seconds(h: str | None, m: str, s: str, frac: str | None) -> float:
@@ -42,7 +47,8 @@ def _merge(pieces: list[tuple[str, str, float | None, float | None]]) -> tuple[T
     """Join consecutive pieces of one speaker into turns."""
     turns: list[Turn] = []
     for speaker, text, start, end in pieces:
-        text = " ".join(text.split())
+        text = " ".join(unicodedata.normalize("NFC", html.unescape(text)).split())
+        speaker = unicodedata.normalize("NFC", speaker)
         if not text:
             continue
         if turns and turns[-1].speaker == speaker:
@@ -62,8 +68,9 @@ def _plain_speakers(labels: list[str]) -> set[str]:
     """Tell speaker labels from sentences that merely contain a colon.
 
     A real speaker talks more than once, so a label seen twice is a speaker; a
-    label seen once counts only when it is short (a name) and there would not
-    otherwise be two speakers.
+    label seen once counts when it looks like a name or a role (up to three
+    capitalised words: "HR Manager"), or when it is short and there would not
+    otherwise be two speakers. "My first step: I called…" continues a turn.
     """
     counts: dict[str, int] = {}
     for label in labels:
@@ -71,6 +78,9 @@ def _plain_speakers(labels: list[str]) -> set[str]:
     speakers = {label for label, n in counts.items() if n >= 2}
     if len(speakers) < 2:
         speakers |= {label for label, n in counts.items() if len(label.split()) <= 2}
+    # Someone who speaks once (a colleague's single question) still has a name: "HR Manager".
+    speakers |= {label for label in counts
+                 if len(label.split()) <= 3 and all(word[:1].isupper() for word in label.split())}
     return speakers
 
 
@@ -86,6 +96,8 @@ def parse_plain(text: str) -> tuple[Turn, ...]:
         if stamp:
             start = _seconds(*stamp.groups())
             line = line[stamp.end():]
+        if _SOUND.match(line):
+            continue
         lines.append((line, start, _SPEAKER.match(line)))
     speakers = _plain_speakers([m.group(1).strip() for _, _, m in lines if m])
     pieces: list[list[Any]] = []
@@ -124,7 +136,7 @@ def _cue_blocks(text: str) -> list[tuple[float, float, list[str]]]:
     return [tuple(b) for b in blocks]  # type: ignore[misc]
 
 
-def _speaker_of_cue(lines: list[str], previous: str | None) -> list[tuple[str, str]]:
+def _speaker_of_cue(lines: list[str], previous: str | None, speakers: set[str]) -> list[tuple[str, str]]:
     text = "\n".join(lines)
     voices = _VOICE.findall(text)
     if voices:  # Teams: <v Name>text</v>
@@ -132,8 +144,10 @@ def _speaker_of_cue(lines: list[str], previous: str | None) -> list[tuple[str, s
     out: list[tuple[str, str]] = []
     for line in lines:
         line = _TAG.sub("", line)
+        if _SOUND.match(line):
+            continue  # "[laughs]" is neither a speaker nor words
         match = _SPEAKER.match(line) or _SPEAKER_BRACKET.match(line)
-        if match:
+        if match and match.group(1).strip() in speakers:
             previous = match.group(1).strip()
             out.append((previous, match.group(2)))
         elif out:
@@ -143,20 +157,36 @@ def _speaker_of_cue(lines: list[str], previous: str | None) -> list[tuple[str, s
     return out
 
 
+def _cue_labels(blocks: list[tuple[float, float, list[str]]]) -> set[str]:
+    labels = []
+    for _, _, lines in blocks:
+        for line in lines:
+            line = _TAG.sub("", line)
+            if _SOUND.match(line):
+                continue
+            match = _SPEAKER.match(line) or _SPEAKER_BRACKET.match(line)
+            if match:
+                labels.append(match.group(1).strip())
+    return _plain_speakers(labels)
+
+
 def _parse_cues(text: str, kind: str) -> tuple[Turn, ...]:
     pieces: list[tuple[str, str, float | None, float | None]] = []
     previous: str | None = None
-    for start, end, lines in _cue_blocks(text):
-        for speaker, body in _speaker_of_cue(lines, previous):
-            previous = speaker
+    blocks = _cue_blocks(text)
+    speakers = _cue_labels(blocks)
+    for start, end, lines in blocks:
+        for speaker, body in _speaker_of_cue(lines, previous, speakers):
+            previous = speaker or previous
             pieces.append((speaker, body, start, end))
     if not pieces:
         raise TranscriptError(f"no cues found in this {kind} file")
-    if any(not speaker for speaker, *_ in pieces):
+    if all(not speaker for speaker, *_ in pieces):
         raise TranscriptError(
             f"{kind} cues carry no speaker names; expected 'Name: text' or '<v Name>text</v>'"
         )
-    return _merge(pieces)
+    # Cues before anyone is named («Recording in progress.») are announcements, not speech.
+    return _merge([p for p in pieces if p[0]])
 
 
 def parse_vtt(text: str) -> tuple[Turn, ...]:
@@ -176,6 +206,9 @@ def transcript_from_dict(data: Any) -> Transcript:
     fmt = data.get("format", TRANSCRIPT_FORMAT)
     if fmt != TRANSCRIPT_FORMAT:
         raise TranscriptError(f"JSON format {fmt!r} is not {TRANSCRIPT_FORMAT!r}")
+    metadata = data.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise TranscriptError("'metadata' must be an object")
     turns = []
     for i, item in enumerate(data["turns"]):
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
@@ -185,7 +218,7 @@ def transcript_from_dict(data: Any) -> Transcript:
         try:
             words = tuple(
                 Word(
-                    text=str(w["text"]),
+                    text=unicodedata.normalize("NFC", str(w["text"])),
                     start=_opt_float(w.get("start")),
                     end=_opt_float(w.get("end")),
                     probability=_opt_float(w.get("probability")),
@@ -193,8 +226,8 @@ def transcript_from_dict(data: Any) -> Transcript:
                 for w in item.get("words") or ()
             )
             turn = Turn(
-                speaker=item["speaker"].strip(),
-                text=" ".join(item["text"].split()),
+                speaker=unicodedata.normalize("NFC", item["speaker"].strip()),
+                text=" ".join(unicodedata.normalize("NFC", item["text"]).split()),
                 start=_opt_float(item.get("start")),
                 end=_opt_float(item.get("end")),
                 words=words,
@@ -202,20 +235,31 @@ def transcript_from_dict(data: Any) -> Transcript:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise TranscriptError(f"turns[{i}] is malformed ({exc})") from None
+        if turn.start is not None and turn.end is not None and turn.end < turn.start:
+            raise TranscriptError(f"turns[{i}] ends ({turn.end}) before it starts ({turn.start})")
         if turn.text:
             turns.append(turn)
     language = data.get("language")
+    try:
+        duration_s = _opt_float(data.get("duration_s"))
+    except (TypeError, ValueError):
+        raise TranscriptError(f"'duration_s' must be a number of seconds, not {data.get('duration_s')!r}") from None
     return Transcript(
         turns=tuple(turns),
         language=language if language in ("ru", "en") else None,
         source=data.get("source"),
-        duration_s=_opt_float(data.get("duration_s")),
-        metadata=dict(data.get("metadata") or {}),
+        duration_s=duration_s,
+        metadata=dict(metadata),
     )
 
 
 def _opt_float(value: Any) -> float | None:
-    return None if value is None else float(value)
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
 
 
 def _detect(path: Path, text: str) -> str:

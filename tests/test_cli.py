@@ -98,3 +98,20 @@ def test_cli_eval_prints_the_figures(run):
     result = run("eval", "sample_data/dev", "--json")
     data = json.loads(result.stdout)
     assert data["dev"]["bank_competency_accuracy"] > 0.5
+
+
+def test_cli_eval_malformed_labels_and_output_folder_are_one_line_errors(tmp_path, data_dir):
+    (tmp_path / "answers_x.yaml").write_text("language: en\nanswers:\n  - id: x\n    signals: [example]\n")
+    for args, message in [(["eval", tmp_path], "malformed labels"),
+                          (["analyze", data_dir / "zoom.vtt", "-o", tmp_path], "is a folder")]:
+        proc = subprocess.run([sys.executable, "-m", "analyzer", *map(str, args)], capture_output=True, text=True)
+        assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+    assert not list(tmp_path.parent.glob(f"{tmp_path.name}.tmp"))
+
+
+def test_cli_a_turn_of_only_punctuation_is_analysed(tmp_path):
+    p = tmp_path / "dots.txt"
+    p.write_text("Interviewer: How do you explain a complex product?\nCandidate: ...\nInterviewer: What else?\n"
+                 "Candidate: I closed 12 deals and grew revenue by 20%.\n")
+    result = CliRunner().invoke(main, ["analyze", str(p)], catch_exceptions=False)
+    assert result.exit_code == 0 and len(json.loads(result.stdout)["questions"]) == 2

@@ -113,3 +113,21 @@ def test_report_changes_after_a_rerun_with_a_higher_threshold(zoom_report, rubri
     assert changes["thresholds"]["new"] == "stricter"
     assert [f["signal"] for f in changes["flags_removed"]] == ["metric"] and not changes["flags_added"]
     assert report_changes(again, again)["flags_removed"] == []
+
+
+def test_report_signal_times_run_from_the_first_word_start_to_the_last_word_end(data_dir):
+    report = analyze_transcript(read_transcript(data_dir / "asr.json"))
+    example = next(s for q in report.questions for s in q.signals if s.signal == "example")
+    assert (example.start, example.end) == (3.5, 4.2)  # "for" starts at 3.5, "example" ends at 4.2
+    assert example.low_confidence  # both words were heard with probability ~0.3
+
+
+def test_report_words_without_times_take_times_inside_their_turn():
+    from analyzer.records import Word
+
+    words = tuple(Word(w, None if w in ("twenty", "percent") else 3.0 + i, None if w in ("twenty", "percent") else 3.5 + i)
+                  for i, w in enumerate("we grew revenue by twenty percent".split()))
+    t = Transcript(turns=(Turn("I", "What results did you get in sales last year?", 0.0, 3.0),
+                          Turn("C", "we grew revenue by twenty percent", 3.0, 9.0, words)))
+    metric = next(s for q in analyze_transcript(t, interviewer="I").questions for s in q.signals if s.signal == "metric")
+    assert metric.start is not None and metric.end is not None and 3.0 <= metric.start <= metric.end <= 9.0

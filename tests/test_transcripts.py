@@ -117,3 +117,52 @@ def test_transcripts_to_dict_is_the_json_schema():
     assert d["turns"][0] == {"speaker": "A", "start": 0.0, "end": 1.0, "text": "hi", "confidence": 0.8,
                              "words": [{"text": "hi", "start": 0.0, "end": 1.0, "probability": 0.9}]}
     json.dumps(d)
+
+
+def test_transcripts_cue_continuation_with_a_colon_and_sound_tags_stay_with_the_speaker(tmp_path):
+    vtt = tmp_path / "z.vtt"
+    vtt.write_text(
+        "WEBVTT\n\nNOTE exported by Zoom\n\n1\n00:00:00.000 --> 00:00:02.000\nRecording in progress.\n\n"
+        "2\n00:00:02.000 --> 00:00:05.000 align:start position:0%\nTom Reed: Tell me about a time a client was unhappy?\n\n"
+        "3\n00:00:05.000 --> 00:00:09.000\nPriya Nair: Last year a client was angry.\nMy first step: I called him &amp; apologised.\n\n"
+        "4\n00:00:09.000 --> 00:00:10.000\n[laughs]\n\n"
+        "5\n00:00:10.000 --> 00:00:12.000\nTom Reed: And then?\n\n"
+        "6\n00:00:12.000 --> 00:00:14.000\nPriya Nair: <00:00:12.500>Then he renewed.\n",
+        encoding="utf-8",
+    )
+    t = read_transcript(vtt)
+    assert t.speakers == ["Tom Reed", "Priya Nair"]
+    assert t.turns[1].text == "Last year a client was angry. My first step: I called him & apologised."
+    assert t.turns[3].text == "Then he renewed."
+
+
+def test_transcripts_plain_text_empty_turn_no_space_and_a_one_time_speaker(tmp_path):
+    p = tmp_path / "p.txt"
+    p.write_text("Interviewer:Tell me about yourself?\nCandidate:\nInterviewer: Why did you leave?\n"
+                 "Candidate: I wanted to grow.\nHR Manager: May I add a question?\nCandidate: Sure.\n", encoding="utf-8")
+    t = read_transcript(p)
+    assert t.speakers == ["Interviewer", "Candidate", "HR Manager"]
+    assert [turn.text for turn in t.turns][:2] == ["Tell me about yourself? Why did you leave?", "I wanted to grow."]
+
+
+def test_transcripts_decomposed_unicode_is_composed(tmp_path):
+    import unicodedata
+
+    p = tmp_path / "nfd.txt"
+    p.write_text(unicodedata.normalize("NFD", "Интервьюер: А что ещё?\nКандидат: Ещё позвоню.\n"), encoding="utf-8")
+    t = read_transcript(p)
+    assert t.turns[0].text == "А что ещё?" and unicodedata.is_normalized("NFC", t.text)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"metadata": ["x"], "turns": []}, "'metadata' must be an object"),
+        ({"duration_s": "12:00", "turns": []}, "'duration_s' must be a number"),
+        ({"turns": [{"speaker": "A", "text": "x", "start": float("nan")}]}, "not a finite number"),
+        ({"turns": [{"speaker": "A", "text": "x", "start": 30.0, "end": 28.0}]}, "ends .* before it starts"),
+    ],
+)
+def test_transcripts_malformed_json_fields_are_one_line_errors(data, message):
+    with pytest.raises(TranscriptError, match=message):
+        transcript_from_dict(data)
