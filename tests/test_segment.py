@@ -100,3 +100,20 @@ def test_segment_a_transcript_with_one_speaker_is_a_clear_error():
                    source="call.wav")
     with pytest.raises(TranscriptError, match="call.wav: only one speaker"):
         analyze_transcript(t)
+
+
+def test_segment_panel_candidate_is_who_answers_not_who_talks_most():
+    t = convo(
+        ("Anna", "Tell me about a time a client was unhappy with you?"),
+        ("Carl", "I called him the same day and apologised."),
+        ("Boris", "Let me add some context: our clients escalate a lot because delivery is slow and contracts are "
+                  "complicated, so we care how people handle pressure. How would you explain a complex product to a "
+                  "client who is not technical?"),
+        ("Carl", "It is like a car engine."),
+        ("Boris", "And how do you organise your working day when several urgent requests arrive together from sales, "
+                  "from support and from the client himself?"),
+        ("Carl", "I list them and call the client first."),
+    )
+    report = analyze_transcript(t)
+    assert report.speakers["candidate"] == "Carl"
+    assert all(q.asked.startswith(("Tell", "Let", "And")) for q in report.questions)
