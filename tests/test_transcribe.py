@@ -448,3 +448,27 @@ def test_cli_audio_transcribe_writes_json_with_progress(tmp_path, extra):
     assert data["format"] == TRANSCRIPT_FORMAT and data["turns"][0]["words"]
     assert "s audio" in result.stderr and "elapsed" in result.stderr and "left" in result.stderr
     assert "11.0/11.0 s audio" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("batch_size", [1, 8])
+def test_transcribe_sample_through_the_whole_pipeline_lands_on_the_right_competencies(tmp_path, batch_size):
+    """The issue's target: >= 90% of the sample's bank questions on the right competency, as audio."""
+    import yaml
+
+    from analyzer.evaluate import evaluate_transcript
+    from analyzer.rubric import load_rubric
+    from analyzer.signals import load_rules
+    from analyzer.thresholds import load_thresholds
+    from analyzer.transcripts import write_transcript
+
+    _need_model()
+    transcript = transcribe_file(SAMPLE, TranscribeOptions(batch_size=batch_size))
+    starts = [t.start for t in transcript.turns]
+    assert starts == sorted(starts) and transcript.speakers == ["SPEAKER_00", "SPEAKER_01"]
+    write_transcript(transcript, tmp_path / "fresh.json")
+    labels = {**_labels(), "transcript": "fresh.json"}
+    (tmp_path / "fresh.labels.yaml").write_text(yaml.safe_dump(labels, allow_unicode=True), encoding="utf-8")
+    result, report = evaluate_transcript(tmp_path / "fresh.labels.yaml", load_rubric(), load_thresholds(), load_rules())
+    assert result.roles.value == 1.0
+    assert result.bank.value >= 0.9, result.to_dict()
