@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import InputError
 from .nlp import get_nlp
-from .pipeline import QUESTION_SPECIFIC, analyze_transcript
+from .pipeline import analyze_transcript
 from .records import QuestionEntry, Report
 from .rubric import ALL_SIGNALS, CORE_SIGNALS, Rubric, load_rubric, load_yaml
 from .signals import RuleSet, detect_signals, load_rules
@@ -269,4 +269,4 @@ def format_result(result: EvalResult, per_file: list[EvalResult] | None = None) 
     return "\n".join(lines)
 
 
-__all__ = ["EvalResult", "evaluate_folder", "evaluate_transcript", "evaluate_answers", "format_result", "QUESTION_SPECIFIC"]
+__all__ = ["EvalResult", "evaluate_folder", "evaluate_transcript", "evaluate_answers", "format_result"]

@@ -169,16 +169,6 @@ class QuestionMatcher(BaseEstimator):
     def predict(self, X: list[str]) -> np.ndarray:
         return np.asarray([qid for qid, _, _ in self.best(X)])
 
-    def score_by_question(self, text: str) -> dict[str, tuple[float, str]]:
-        """For one text: question id → (best similarity, bank text that gave it)."""
-        row = self.similarities([text])[0]
-        out: dict[str, tuple[float, str]] = {}
-        for j, value in enumerate(row):
-            qid = str(self.labels_[j])
-            if qid not in out or value > out[qid][0]:
-                out[qid] = (float(value), self.texts_[j])
-        return out
-
 
 @dataclass(frozen=True)
 class BankText:

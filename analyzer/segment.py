@@ -134,11 +134,6 @@ def _is_question_sentence(sentence: str, language: str) -> bool:
     return _has_phrase(first, load_cues()[language].interrogative)
 
 
-def match_turn(text: str, matcher: QuestionMatcher, language: str) -> TurnMatch:
-    """Score one turn against every bank question (best over its sentences)."""
-    return match_turns([text], matcher, language)[0]
-
-
 def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> list[TurnMatch]:
     """Score turns against every bank question, in one vectorized pass."""
     cues = load_cues()[language]
@@ -155,7 +150,7 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
         all_units += units
         all_weights += weights
         partial += ([False] + [True] * (len(units) - 1)) if units else []  # the whole turn comes first
-    sims = _similarities(matcher, all_units, partial) * np.asarray(all_weights)[:, None] if all_units else None
+    sims = matcher.similarities_normalized(all_units, partial) * np.asarray(all_weights)[:, None] if all_units else None
     out = []
     for text, (a, b) in zip(texts, spans):
         lower = " ".join(text.lower().replace("ё", "е").split())
@@ -187,10 +182,6 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
             )
         )
     return out
-
-
-def _similarities(matcher: QuestionMatcher, normalized: list[str], partial: list[bool] | None = None) -> np.ndarray:
-    return matcher.similarities_normalized(normalized, partial)
 
 
 def infer_roles(

@@ -490,10 +490,6 @@ def _count(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
     return [_hit(rule, span, rule.score, len(seen))]
 
 
-def language_is_ru(doc: Doc) -> bool:
-    return doc.lang_ == "ru"
-
-
 def _polarity(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
     p = rule.params
     lower = _lower(doc.text).replace("ё", "е")
@@ -528,15 +524,3 @@ _DETECTORS = {
     "count": _count,
     "polarity": _polarity,
 }
-
-
-def answer_signals(
-    signals: list[Signal] | tuple[Signal, ...], thresholds: dict[str, float] | Any
-) -> dict[str, list[Signal]]:
-    """Group the flags that pass their signal's threshold by signal id."""
-    out: dict[str, list[Signal]] = {}
-    for s in signals:
-        limit = thresholds.signal(s.signal) if hasattr(thresholds, "signal") else thresholds.get(s.signal, 0.5)
-        if s.score >= limit:
-            out.setdefault(s.signal, []).append(s)
-    return out
