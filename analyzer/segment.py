@@ -8,6 +8,7 @@ candidate's answer to each. Cut-offs come from :class:`MatchingThresholds`.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,6 +25,7 @@ from .records import QuestionEntry, Transcript, Turn
 from .rubric import Question, Rubric
 from .thresholds import MatchingThresholds
 
+_LOG = logging.getLogger(__name__)
 _SENTENCE = re.compile(r"[^.!?…]+[.!?…]*")
 _WINDOW_WORDS = 14
 # Words of bare probes («что ещё?», "what else?"): a turn made only of these
@@ -31,6 +33,7 @@ _WINDOW_WORDS = 14
 # cascade uses the same words.
 _PROBE_WORDS = set("еще ещё дальше потом а и ну ок окей хорошо else next then more so and ok okay well not n't no".split())
 _WINDOW_STEP = 7
+_LEADING = {"а", "и", "ну", "так", "and", "so", "but", "well", "oh", "ok", "okay"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Cues:
     interrogative: tuple[str, ...]
     probe: tuple[str, ...]
     offscript: tuple[str, ...]
+    topic_change: tuple[str, ...]
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +54,7 @@ def load_cues() -> dict[str, Cues]:
             interrogative=tuple(str(x).lower() for x in data[lang]["interrogative"]),
             probe=tuple(str(x).lower() for x in data[lang]["probe"]),
             offscript=tuple(str(x).lower() for x in data[lang]["offscript"]),
+            topic_change=tuple(str(x).lower() for x in data[lang]["topic_change"]),
         )
         for lang in ("ru", "en")
     }
@@ -76,6 +81,7 @@ class TurnMatch:
     is_question: bool
     has_probe: bool
     offscript_cue: bool
+    topic_change: bool  # «давайте сменим тему», "moving on": a new question, never a probe
     scores: dict[str, tuple[float, str]] = field(default_factory=dict)  # qid → (sim, bank text)
 
     def best(self, among: set[str] | None = None) -> tuple[str | None, float, str | None]:
@@ -134,11 +140,40 @@ def _is_question_sentence(sentence: str, language: str) -> bool:
     return _has_phrase(first, load_cues()[language].interrogative)
 
 
+def _ends_with_bare_probe(text: str, language: str) -> bool:
+    """Whether a turn's last sentence is a bare «Что-то ещё?» / "Anything else?"."""
+    sentences = [x.strip() for x in _SENTENCE.findall(text) if x.strip()]
+    if not sentences:
+        return False
+    last = sentences[-1]
+    words = [w for w in normalize(last, language).split() if w not in _PROBE_WORDS]
+    probes = tuple(p.replace("ё", "е") for p in load_cues()[language].probe)
+    return len(words) <= 1 and len(last.split()) <= 6 and _has_phrase(last.lower().replace("ё", "е"), probes)
+
+
+def _asks_back(text: str, language: str, punctuated: bool) -> bool:
+    """Whether a candidate's turn ends by asking the interviewer something."""
+    sentences = [x.strip() for x in _SENTENCE.findall(text) if x.strip()]
+    if not sentences:
+        return False
+    if punctuated:
+        return sentences[-1].endswith("?")
+    # Unpunctuated speech: a short turn that opens with a question word («а какой у вас…»),
+    # not one that only has one later («потому что…»).
+    words = [w.strip(",.;:") for w in text.lower().split()]
+    while words and words[0] in _LEADING:
+        words = words[1:]
+    return 0 < len(words) <= 25 and _has_phrase(" ".join(words[:2]), load_cues()[language].interrogative) and (
+        _has_phrase(words[0], load_cues()[language].interrogative)
+    )
+
+
 def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> list[TurnMatch]:
     """Score turns against every bank question, in one vectorized pass."""
     cues = load_cues()[language]
     probes = tuple(p.replace("ё", "е") for p in cues.probe)
     offscript = tuple(p.replace("ё", "е") for p in cues.offscript)
+    topic_change = tuple(p.replace("ё", "е") for p in cues.topic_change)
     all_units: list[str] = []
     all_weights: list[float] = []
     partial: list[bool] = []
@@ -178,6 +213,7 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
                 is_question=is_question,
                 has_probe=_has_phrase(lower, probes),
                 offscript_cue=_has_phrase(lower, offscript, prefix=True),
+                topic_change=_has_phrase(lower, topic_change),
                 scores=scores,
             )
         )
@@ -275,16 +311,30 @@ def segment_questions(
     thread: Question | None = None  # the bank question being probed
     thread_entry: int | None = None
     joined: dict[str, int] = {}  # root id → entry: guide questions of the same topic asked as probes of this one
-    for index, (turn, match) in enumerate(zip(transcript.turns, matches)):
+    # Speech-to-text output often has no question marks: there a turn that draws a
+    # long answer asked something, whatever its words.
+    punctuated = any("?" in t.text for t in transcript.turns)
+    turns = transcript.turns
+    candidate_asking = False  # the candidate's last turn asked the interviewer something
+    for index, (turn, match) in enumerate(zip(turns, matches)):
         if turn.speaker == candidate_label:
             if answers:
                 answers[-1].append(turn)
+            candidate_asking = _asks_back(turn.text, language, punctuated)
             continue
         # Everyone but the candidate is interviewer-side: a panel's recruiter asks too.
         qid, sim, text = match.best()
-        asks = match.is_question or sim >= thresholds.bank_min_similarity
+        draws_answer = (
+            not punctuated
+            and match.content_words >= 2
+            and index + 1 < len(turns)
+            and turns[index + 1].speaker == candidate_label
+            and len(turns[index + 1].text.split()) >= 15
+        )
+        asks = match.is_question or sim >= thresholds.bank_min_similarity or draws_answer
         if not asks:
             continue
+        answering_back, candidate_asking = candidate_asking, False
         kind, question = "offscript", None
         thread_ids = _thread_ids(thread, by_id).union(*(_thread_ids(by_id[q], by_id) for q in joined))
         in_id, in_sim, in_text = match.best(thread_ids) if thread_ids else (None, 0.0, None)
@@ -300,12 +350,33 @@ def segment_questions(
                 if qid not in roots and qid not in thread_ids and value * 0.9 > lift_sim:
                     lift_id, lift_sim, lift_text = qid, value * 0.9, text_
         any_id, any_sim, any_text = match.best(set(match.scores) - thread_ids)
+        # The best question of the current topic's competency outside its thread (a probe
+        # the guide files under a neighbouring question of the same topic).
+        same_id, same_sim, same_text = None, 0.0, None
+        if thread is not None:
+            for cand_id, cand_sim, cand_text in ((out_id, out_sim, out_text), (lift_id, lift_sim, lift_text)):
+                if cand_id is not None and by_id[cand_id].competency == thread.competency and cand_sim > same_sim:
+                    same_id, same_sim, same_text = cand_id, cand_sim, cand_text
         short_probe = match.has_probe and match.words <= thresholds.followup_max_words
-        outside_wins = (out_sim >= thresholds.bank_min_similarity and out_sim - in_sim >= 0.15) or (
-            any_sim >= thresholds.new_question_min_similarity and any_sim - in_sim >= 0.15 and match.content_words > 1
+        outside_wins = (
+            (out_sim >= thresholds.bank_min_similarity and out_sim - in_sim >= 0.15)
+            or (any_sim >= thresholds.new_question_min_similarity and any_sim - in_sim >= 0.15 and match.content_words > 1)
+            or (lift_sim >= thresholds.bank_min_similarity and lift_sim - in_sim >= 0.15 and not short_probe)
         )
-        if match.offscript_cue and max(in_sim, out_sim) < thresholds.new_question_min_similarity:
+        # After the candidate's own question, a bare «Что-то ещё?» invites more of theirs.
+        bare_after_their_question = answering_back and _ends_with_bare_probe(turn.text, language)
+        if (match.offscript_cue and max(in_sim, out_sim) < thresholds.new_question_min_similarity) or bare_after_their_question:
             kind = "offscript"
+        elif match.topic_change:
+            # «Давайте сменим тему»: a new question of the guide, or none of it; never a probe.
+            if out_id is not None and max(out_sim, lift_sim) >= thresholds.bank_min_similarity:
+                if lift_sim > out_sim:
+                    out_id, out_sim, out_text = lift_id, lift_sim, lift_text
+                kind, question = "bank", by_id[out_id]
+                qid, sim, text = out_id, out_sim, out_text
+            elif any_id is not None and any_sim >= thresholds.bank_min_similarity:
+                kind, question = "bank", by_id[any_id]
+                qid, sim, text = any_id, any_sim, any_text
         elif (thread is not None and in_sim >= thresholds.followup_min_similarity and in_sim >= out_sim - 0.05
               and in_sim >= any_sim - 0.25):
             kind, question = "followup", by_id[in_id]
@@ -316,12 +387,13 @@ def segment_questions(
             # other question of the guide and is no logistics probes the current one.
             kind, question = "followup", thread
             qid, sim, text = thread.id, in_sim, in_text if in_sim >= thresholds.followup_min_similarity else None
-        elif (thread is not None and out_id is not None and out_sim >= thresholds.bank_min_similarity
-              and by_id[out_id].competency == thread.competency and match.has_probe and turn.speaker == interviewer_label):
+        elif (thread is not None and same_id is not None and same_sim >= thresholds.bank_min_similarity
+              and same_sim >= max(out_sim, lift_sim)
+              and (match.has_probe or by_id[same_id].parent is not None) and turn.speaker == interviewer_label):
             # «А как ты применил это на практике?» right after «Чему ты научился?»: the guide lists
             # them apart, the interviewer asks the second as a probe of the first.
-            kind, question = "followup", by_id[out_id]
-            qid, sim, text = out_id, out_sim, out_text
+            kind, question = "followup", by_id[same_id]
+            qid, sim, text = same_id, same_sim, same_text
             joined[_root_of(question, by_id)] = len(entries)  # its own probes now belong here too
         elif out_id is not None and max(out_sim, lift_sim) >= thresholds.bank_min_similarity:
             if lift_sim > out_sim:
@@ -332,6 +404,11 @@ def segment_questions(
             # a probe of the guide asked on its own opens its question's topic
             kind, question = "bank", by_id[any_id]
             qid, sim, text = any_id, any_sim, any_text
+        if _LOG.isEnabledFor(logging.DEBUG):
+            _LOG.debug("%r → %s %s | thread %s:%.2f root %s:%.2f probe-of-other %s:%.2f any %s:%.2f | probe=%s topic=%s "
+                       "logistics=%s after-their-question=%s", turn.text[:70], kind, question.id if question else None,
+                       in_id, in_sim, out_id, out_sim, lift_id, lift_sim, any_id, any_sim, match.has_probe,
+                       match.topic_change, match.offscript_cue, answering_back)
         if kind == "offscript":
             entry = dict(kind="offscript", competency=None, question_id=None, matched_text=None, similarity=sim, parent=None)
             thread, thread_entry, joined = None, None, {}

@@ -117,3 +117,51 @@ def test_segment_panel_candidate_is_who_answers_not_who_talks_most():
     report = analyze_transcript(t)
     assert report.speakers["candidate"] == "Carl"
     assert all(q.asked.startswith(("Tell", "Let", "And")) for q in report.questions)
+
+
+def test_segment_a_topic_change_is_never_a_probe_of_the_previous_question():
+    # "Давайте сменим тему" opens something new: here a question outside the guide, not a
+    # follow-up of the silent-client case it interrupts.
+    t = convo(
+        ("SPEAKER_00", "Давай кейс. Клиент подписал договор, и тут он пропал: не отвечает на звонки и письма. Твои действия?"),
+        ("SPEAKER_01", "Позвоню ему, потом напишу в мессенджер и на почту, потом приеду в офис."),
+        ("SPEAKER_00", "Хорошо. Давайте сменим тему. Вы сейчас ещё работаете в агентстве?"),
+        ("SPEAKER_01", "Да, пока работаю, но уже предупредила руководителя."),
+    )
+    kinds = [(q.kind, q.competency) for q in analyze_transcript(t, language="ru").questions]
+    assert kinds == [("bank", "communication"), ("offscript", None)]
+    # without the topic change the same turn would stay in the case's thread
+    t2 = convo(*[(s, x.replace("Давайте сменим тему. ", "")) for s, x in ((u.speaker, u.text) for u in t.turns)])
+    assert analyze_transcript(t2, language="ru").questions[1].kind == "followup"
+
+
+@pytest.mark.parametrize("lang, their_question, anything_else", [
+    ("en", "What does the team look like?", "Anything else?"),
+    ("ru", "А какая у вас команда?", "Что-то ещё?"),
+])
+def test_segment_anything_else_after_the_candidates_own_question_is_offscript(lang, their_question, anything_else):
+    first = ("Why did you leave your last job?" if lang == "en" else "Почему ты ушёл с последнего места работы?")
+    answer = ("I wanted to grow and there were no new projects for me." if lang == "en"
+              else "Хотелось расти, а новых проектов для меня не было.")
+    reply = ("Five people, two of them account managers." if lang == "en" else "Пять человек, двое из них аккаунты.")
+    t = convo(("A", first), ("B", answer), ("A", anything_else), ("B", answer + " " + their_question), ("A", reply + " " + anything_else),
+              ("B", "No, that's all, thanks." if lang == "en" else "Нет, спасибо, всё понятно."))
+    questions = analyze_transcript(t, language=lang).questions
+    # the first «что-то ещё?» probes the answer; the second invites more of the candidate's questions
+    assert [q.kind for q in questions] == ["bank", "followup", "offscript"]
+
+
+def test_segment_unpunctuated_turn_that_draws_a_long_answer_asks_something():
+    # speech-to-text without question marks: «а был у тебя такой клиент реально» has no question
+    # word, but the candidate answers it at length
+    t = convo(
+        ("SPEAKER_01", "давай кейс приходит клиент очень недовольный говорит что реклама не сработала и требует вернуть деньги что будешь делать"),
+        ("SPEAKER_00", "сначала дам ему выговориться потом подниму статистику и посмотрю правда ли не сработало"),
+        ("SPEAKER_01", "а был у тебя такой клиент реально"),
+        ("SPEAKER_00", "ну был там дизайнер сдал баннеры с ошибкой в цене клиент обиделся я сама позвонила извинилась и мы сделали скидку"),
+        ("SPEAKER_01", "понятно спасибо"),
+        ("SPEAKER_00", "да"),
+    )
+    questions = analyze_transcript(t, language="ru").questions
+    assert [q.kind for q in questions] == ["bank", "followup"]
+    assert "такой клиент" in questions[1].asked and "дизайнер" in questions[1].answer
