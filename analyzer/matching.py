@@ -144,9 +144,12 @@ class QuestionMatcher(BaseEstimator):
         sims = (1 - self.char_weight) * (words @ self.word_vectors_.T).toarray()
         sims += self.char_weight * (chars @ self.char_vectors_.T).toarray()
         shared = ((words > 0).astype(np.int32) @ (self.word_vectors_ > 0).astype(np.int32).T).toarray()
-        long_unit = np.asarray([len(d.split()) >= 3 for d in docs])
+        lengths = np.asarray([len(d.split()) for d in docs])
+        long_unit = lengths >= 3
         if partial is not None:
-            long_unit |= np.asarray(partial, dtype=bool)
+            # A piece of a longer turn needs two shared words too, unless it is itself only one
+            # or two words long ("Why are you leaving?" → "leave"): then its one word is all it says.
+            long_unit |= np.asarray(partial, dtype=bool) & (lengths >= 3)
         sims[long_unit[:, None] & (shared < 2)] = 0.0
         if self.topic_model_ is not None and self.topic_weight > 0:
             proba = self.topic_model_.predict_proba(hstack([words, chars]).tocsr())
