@@ -130,13 +130,20 @@ class QuestionMatcher(BaseEstimator):
             self.topic_model_ = None
         return self
 
-    def similarities_normalized(self, docs: list[str], partial: list[bool] | None = None) -> np.ndarray:
+    def similarities_normalized(self, docs: list[str], partial: list[bool] | None = None, *,
+                                with_context: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Similarity (0..1) of normalized texts to each bank text.
 
         A text of three or more words (and any ``partial`` one, a piece of a
         longer turn) must share at least two words with a bank text: one word
         in common («development» in "a dozen developments across Yorkshire") is
         a coincidence, not the same question.
+
+        With ``with_context`` it also returns the similarities a text has when
+        its topic is already known from the conversation (a probe inside a
+        thread: "what's your role in that?" after "the biggest problem at work"):
+        plain cosine, without the topic re-weighting and, for texts of up to
+        four words, without the two-shared-words rule.
         """
         check_is_fitted(self, "word_vectors_")
         words = self.word_vectorizer_.transform(docs)
@@ -150,11 +157,15 @@ class QuestionMatcher(BaseEstimator):
             # A piece of a longer turn needs two shared words too, unless it is itself only one
             # or two words long ("Why are you leaving?" → "leave"): then its one word is all it says.
             long_unit |= np.asarray(partial, dtype=bool) & (lengths >= 3)
+        context = sims.copy() if with_context else None
         sims[long_unit[:, None] & (shared < 2)] = 0.0
         if self.topic_model_ is not None and self.topic_weight > 0:
             proba = self.topic_model_.predict_proba(hstack([words, chars]).tocsr())
             sims *= (1 - self.topic_weight) + self.topic_weight * proba[:, self.group_index_]
-        return sims
+        if context is None:
+            return sims
+        context[(lengths > 4)[:, None] & (shared < 2)] = 0.0
+        return sims, context
 
     def similarities(self, X: list[str]) -> np.ndarray:
         """Similarity (0..1) of each raw text to each fitted bank text."""

@@ -83,9 +83,12 @@ class TurnMatch:
     offscript_cue: bool
     topic_change: bool  # «давайте сменим тему», "moving on": a new question, never a probe
     scores: dict[str, tuple[float, str]] = field(default_factory=dict)  # qid → (sim, bank text)
+    # the same when the topic is known from the conversation (see QuestionMatcher.similarities_normalized)
+    context_scores: dict[str, tuple[float, str]] = field(default_factory=dict)
 
-    def best(self, among: set[str] | None = None) -> tuple[str | None, float, str | None]:
-        items = [(qid, v) for qid, v in self.scores.items() if among is None or qid in among]
+    def best(self, among: set[str] | None = None, in_context: bool = False) -> tuple[str | None, float, str | None]:
+        scores = self.context_scores if in_context else self.scores
+        items = [(qid, v) for qid, v in scores.items() if among is None or qid in among]
         if not items:
             return None, 0.0, None
         qid, (sim, text) = max(items, key=lambda kv: kv[1][0])
@@ -185,7 +188,11 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
         all_units += units
         all_weights += weights
         partial += ([False] + [True] * (len(units) - 1)) if units else []  # the whole turn comes first
-    sims = matcher.similarities_normalized(all_units, partial) * np.asarray(all_weights)[:, None] if all_units else None
+    sims = context = None
+    if all_units:
+        sims, context = matcher.similarities_normalized(all_units, partial, with_context=True)
+        sims *= np.asarray(all_weights)[:, None]
+        context *= np.asarray(all_weights)[:, None]
     out = []
     for text, (a, b) in zip(texts, spans):
         lower = " ".join(text.lower().replace("ё", "е").split())
@@ -197,14 +204,15 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
             or _has_phrase(" ".join(lower.split()[:6]), cues.interrogative)
         )
         scores: dict[str, tuple[float, str]] = {}
+        context_scores: dict[str, tuple[float, str]] = {}
         content = 0
         if b > a:
-            best_rows = sims[a:b].max(axis=0)
-            order = np.argsort(-best_rows)
-            for j in order:
-                qid = str(matcher.labels_[j])
-                if qid not in scores:
-                    scores[qid] = (float(best_rows[j]), matcher.texts_[j])
+            for matrix, into in ((sims, scores), (context, context_scores)):
+                best_rows = matrix[a:b].max(axis=0)
+                for j in np.argsort(-best_rows):
+                    qid = str(matcher.labels_[j])
+                    if qid not in into:
+                        into[qid] = (float(best_rows[j]), matcher.texts_[j])
             content = sum(1 for w in all_units[a].split() if w not in _PROBE_WORDS)
         out.append(
             TurnMatch(
@@ -215,6 +223,7 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
                 offscript_cue=_has_phrase(lower, offscript, prefix=True),
                 topic_change=_has_phrase(lower, topic_change),
                 scores=scores,
+                context_scores=context_scores,
             )
         )
     return out
@@ -337,7 +346,8 @@ def segment_questions(
         answering_back, candidate_asking = candidate_asking, False
         kind, question = "offscript", None
         thread_ids = _thread_ids(thread, by_id).union(*(_thread_ids(by_id[q], by_id) for q in joined))
-        in_id, in_sim, in_text = match.best(thread_ids) if thread_ids else (None, 0.0, None)
+        # Inside a topic its own probes are read with the topic known.
+        in_id, in_sim, in_text = match.best(thread_ids, in_context=True) if thread_ids else (None, 0.0, None)
         # Outside the current thread only the guide's opening questions compete: a
         # probe of another question («А какая твоя роль была?») asked here probes this one.
         out_id, out_sim, out_text = match.best(roots - thread_ids)
