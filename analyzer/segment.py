@@ -33,6 +33,7 @@ _WINDOW_WORDS = 14
 # cascade uses the same words.
 _PROBE_WORDS = set("еще ещё дальше потом а и ну ок окей хорошо else next then more so and ok okay well not n't no".split())
 _WINDOW_STEP = 7
+_WINDOWS = ((_WINDOW_WORDS, _WINDOW_STEP), (6, 3))
 _LEADING = {"а", "и", "ну", "так", "and", "so", "but", "well", "oh", "ok", "okay"}
 
 
@@ -129,10 +130,14 @@ def _units(text: str, language: str) -> tuple[list[str], list[float]]:
         if i + 1 < len(normalized) and normalized[i + 1]:
             units.append(f"{norm} {normalized[i + 1]}")
             weights.append(1.0 if asks[i] or asks[i + 1] or not any_question else 0.65)
+        # Windows; in speech-to-text without question marks also small ones: a question said
+        # in one breath at the end of a long stretch («…ладно вернёмся к тебе как ты с клиентом доверие
+        # выстраиваешь») is only a few content words.
         if len(tokens) > _WINDOW_WORDS:
-            for j in range(0, len(tokens) - _WINDOW_WORDS + _WINDOW_STEP, _WINDOW_STEP):
-                units.append(" ".join(tokens[j : j + _WINDOW_WORDS]))
-                weights.append(statement)
+            for size, step in _WINDOWS if "?" not in text else _WINDOWS[:1]:
+                for j in range(0, len(tokens) - size + step, step):
+                    units.append(" ".join(tokens[j : j + size]))
+                    weights.append(statement)
     return units, weights
 
 
