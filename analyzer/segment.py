@@ -176,6 +176,15 @@ def _asks_back(text: str, language: str, punctuated: bool) -> bool:
     )
 
 
+def _bank_groups(matcher: QuestionMatcher) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """The bank's columns ordered by question id: (order, group starts, group ends, ids)."""
+    labels = np.asarray([str(x) for x in matcher.labels_])
+    order = np.argsort(labels, kind="stable")
+    qids, starts = np.unique(labels[order], return_index=True)
+    ends = np.append(starts[1:], len(order))
+    return order, starts, ends, [str(q) for q in qids]
+
+
 def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> list[TurnMatch]:
     """Score turns against every bank question, in one vectorized pass."""
     cues = load_cues()[language]
@@ -198,6 +207,7 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
         sims, context = matcher.similarities_normalized(all_units, partial, with_context=True)
         sims *= np.asarray(all_weights)[:, None]
         context *= np.asarray(all_weights)[:, None]
+    order, starts, ends, qids = _bank_groups(matcher)
     out = []
     for text, (a, b) in zip(texts, spans):
         lower = " ".join(text.lower().replace("ё", "е").split())
@@ -213,11 +223,13 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
         content = 0
         if b > a:
             for matrix, into in ((sims, scores), (context, context_scores)):
-                best_rows = matrix[a:b].max(axis=0)
-                for j in np.argsort(-best_rows):
-                    qid = str(matcher.labels_[j])
-                    if qid not in into:
-                        into[qid] = (float(best_rows[j]), matcher.texts_[j])
+                # the best wording of each question: a max per group of the bank's columns
+                best_rows = matrix[a:b].max(axis=0)[order]
+                maxima = np.maximum.reduceat(best_rows, starts)
+                for g in np.argsort(-maxima):
+                    lo, hi = starts[g], ends[g]
+                    j = order[lo + int(np.argmax(best_rows[lo:hi]))]
+                    into[qids[g]] = (float(maxima[g]), matcher.texts_[j])
             content = sum(1 for w in all_units[a].split() if w not in _PROBE_WORDS)
         out.append(
             TurnMatch(
