@@ -373,6 +373,7 @@ def _metric(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
     ratio_words = {c.lower() for c in p.get("ratio_words") or ()}
     not_after = {c.lower() for c in p.get("not_after") or ()}
     multipliers = [m.lower() for m in p.get("multipliers") or ()]
+    hypothetical = {h.lower() for h in p.get("hypothetical") or ()}
     window = int(p.get("window", 8))
     hits = []
     for tok in doc:
@@ -389,6 +390,8 @@ def _metric(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
             continue  # "step two", "вариант третий": an ordinal, not an amount
         if tok.i + 1 < len(doc) and doc[tok.i + 1].text == ":":
             continue  # "One: a call. Two: an email." is a numbered list
+        if hypothetical and any(t.lower_ in hypothetical for t in tok.sent):
+            continue  # "say we bill ten thousand", «допустим, сто рублей»: an illustration, no outcome
         near = doc[max(0, tok.i - window) : tok.i + window]
         has_change = any(t.lemma_.lower() in change or t.lower_ in change for t in near)
         unit = (
@@ -422,7 +425,7 @@ def _metric(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
     for m in multipliers:
         for found in re.finditer(r"(?<!\w)" + re.escape(m) + r"(?!\w)", lower):
             span = doc.char_span(found.start(), found.end(), alignment_mode="expand")
-            if span is not None:
+            if span is not None and not (hypothetical and any(t.lower_ in hypothetical for t in span[0].sent)):
                 hits.append(_hit(rule, span, rule.score))
     return hits
 

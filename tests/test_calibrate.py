@@ -230,7 +230,7 @@ def test_calibrate_rejection_rates_and_disagreements(sample, by):
 # --- competency levels ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("transcript", ["sample_data/heldout/en_zoom.vtt", "sample_data/dev/ru_strong_zoom.vtt"])
+@pytest.mark.parametrize("transcript", ["sample_data/dev/ho1_en_zoom.vtt", "sample_data/dev/ru_strong_zoom.vtt"])
 def test_calibrate_competency_scores_match_report(transcript, base_thresholds, guide):
     """The level tuning scores competencies exactly as report.build_summaries does."""
     from analyzer.pipeline import analyze_transcript
@@ -303,7 +303,7 @@ def test_calibrate_load_decisions_from_store(tmp_path, base_thresholds, reviewer
         pytest.skip("this store has no decisions_frame()")
     from analyzer.pipeline import analyze_file
 
-    transcript, report = analyze_file(ROOT / "sample_data" / "heldout" / "en_zoom.vtt")
+    transcript, report = analyze_file(ROOT / "sample_data" / "dev" / "ho1_en_zoom.vtt")
     judged = 0
     with store.Store(tmp_path / "t.db") as db:
         report_id = db.latest_report(db.save_analysis(None, transcript, report)).id
@@ -324,7 +324,7 @@ def test_calibrate_reviewer_agreement_from_a_store_where_two_reviewers_judged(tm
     from analyzer.pipeline import analyze_file
     from analyzer.store import Store
 
-    transcript, report = analyze_file(ROOT / "sample_data" / "heldout" / "en_zoom.vtt")
+    transcript, report = analyze_file(ROOT / "sample_data" / "dev" / "ho1_en_zoom.vtt")
     flags = [(q.index, s.signal, s.rule_id, s.start_char, s.end_char) for q in report.questions for s in q.signals]
     with Store(tmp_path / "t.db") as db:
         rid = db.latest_report(db.save_analysis(None, transcript, report)).id
@@ -358,7 +358,7 @@ def test_calibrate_writes_versioned_thresholds_with_provenance(sample, base_thre
     assert written.matching == base_thresholds.matching  # calibration only touches signals and levels
 
 
-@pytest.mark.parametrize("transcript", ["sample_data/heldout/en_zoom.vtt"])
+@pytest.mark.parametrize("transcript", ["sample_data/dev/ho1_en_zoom.vtt"])
 def test_calibrate_raised_threshold_removes_flag_from_report(transcript, base_thresholds, guide, tmp_path):
     from analyzer.pipeline import analyze_file, analyze_transcript
     from analyzer.transcripts import read_transcript

@@ -55,6 +55,10 @@ def test_signals_core_examples_fire(lang, text, signal, rules, thresholds):
         ("ru", "Я бы сама позвонила клиенту.", "ownership"),
         ("en", "I flagged it to my manager, he decided what to do.", "ownership"),
         ("ru", "Например? Ну, не знаю, наверное, я бы позвонила.", "example"),
+        # illustrative and hypothetical numbers are no outcome (LABELS.md)
+        ("en", "Say we bill a client ten thousand a month but pay freelancers seven, then profit is three.", "metric"),
+        ("ru", "Допустим, клиент купил кофе за сто рублей, а за год принёс тридцать тысяч.", "metric"),
+        ("en", "If we doubled the budget, we would bring in maybe 40% more leads.", "metric"),
     ],
 )
 def test_signals_false_friends_do_not_fire(lang, text, signal, rules, thresholds):
