@@ -390,20 +390,18 @@ def segment_questions(
             or (any_sim >= thresholds.new_question_min_similarity and any_sim - in_sim >= 0.15 and match.content_words > 1)
             or (lift_sim >= thresholds.bank_min_similarity and lift_sim - in_sim >= 0.15 and not short_probe)
         )
+        # The best new question: an opening question of the guide, or a probe of another topic.
+        new_id, new_sim, new_text = (lift_id, lift_sim, lift_text) if lift_sim > out_sim else (out_id, out_sim, out_text)
         # After the candidate's own question, a bare «Что-то ещё?» invites more of theirs.
         bare_after_their_question = answering_back and _ends_with_bare_probe(turn.text, language)
         if (match.offscript_cue and max(in_sim, out_sim) < thresholds.new_question_min_similarity) or bare_after_their_question:
             kind = "offscript"
         elif match.topic_change:
             # «Давайте сменим тему»: a new question of the guide, or none of it; never a probe.
-            if out_id is not None and max(out_sim, lift_sim) >= thresholds.bank_min_similarity:
-                if lift_sim > out_sim:
-                    out_id, out_sim, out_text = lift_id, lift_sim, lift_text
-                kind, question = "bank", by_id[out_id]
-                qid, sim, text = out_id, out_sim, out_text
-            elif any_id is not None and any_sim >= thresholds.bank_min_similarity:
-                kind, question = "bank", by_id[any_id]
-                qid, sim, text = any_id, any_sim, any_text
+            pick = (new_id, new_sim, new_text) if new_sim >= thresholds.bank_min_similarity else (any_id, any_sim, any_text)
+            if pick[0] is not None and pick[1] >= thresholds.bank_min_similarity:
+                kind, question = "bank", by_id[pick[0]]
+                qid, sim, text = pick
         elif (thread is not None and in_sim >= thresholds.followup_min_similarity and in_sim >= out_sim - 0.05
               and in_sim >= any_sim - 0.25):
             kind, question = "followup", by_id[in_id]
@@ -422,11 +420,9 @@ def segment_questions(
             kind, question = "followup", by_id[same_id]
             qid, sim, text = same_id, same_sim, same_text
             joined[_root_of(question, by_id)] = len(entries)  # its own probes now belong here too
-        elif out_id is not None and max(out_sim, lift_sim) >= thresholds.bank_min_similarity:
-            if lift_sim > out_sim:
-                out_id, out_sim, out_text = lift_id, lift_sim, lift_text
-            kind, question = "bank", by_id[out_id]
-            qid, sim, text = out_id, out_sim, out_text
+        elif new_id is not None and new_sim >= thresholds.bank_min_similarity:
+            kind, question = "bank", by_id[new_id]
+            qid, sim, text = new_id, new_sim, new_text
         elif any_id is not None and any_sim >= thresholds.new_question_min_similarity:
             # a probe of the guide asked on its own opens its question's topic
             kind, question = "bank", by_id[any_id]
