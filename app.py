@@ -27,7 +27,7 @@ import streamlit as st
 from analyzer.errors import AnalyzerError
 from analyzer.i18n import LANGUAGES, translator
 from analyzer.jobs import UPLOAD_EXTENSIONS, accept_upload, start_worker
-from analyzer.report import LEVEL_NAMES, report_changes, to_csv, to_json, to_markdown
+from analyzer.report import LEVEL_NAMES, format_time, report_changes, to_csv, to_json, to_markdown
 from analyzer.rubric import load_rubric
 from analyzer.store import ADDED_RULE_ID, Flag, Store, default_db_url
 
@@ -98,13 +98,6 @@ def highlight(text: str, spans: list[tuple[int, int, str]]) -> str:
         pos = end
     out.append(html.escape(text[pos:]))
     return "".join(out)
-
-
-def fmt_time(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = int(seconds)
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
 
 
 # --- session helpers ------------------------------------------------------------------------
@@ -263,7 +256,7 @@ def interview_page(store: Store, T, lang: str, iid: int) -> None:
     st.header(md(title))
     facts = [interview.role, interview.interview_date, f"{T('source')}: {interview.source_name}"]
     if interview.duration_s:
-        facts.append(f"{T('duration')}: {fmt_time(interview.duration_s)}")
+        facts.append(f"{T('duration')}: {format_time(interview.duration_s)}")
     st.caption(md(" · ".join(f for f in facts if f)) + f" · {STATUS_ICON.get(interview.status, '')} "
                f"{T('status_' + interview.status)}")
 
@@ -330,10 +323,10 @@ def audio_player(iid: int, recording) -> None:
 
 def play_button(T, iid: int, start: float | None, key: str, has_recording: bool) -> None:
     if has_recording and start is not None:
-        st.button(fmt_time(start), key=key, on_click=_seek, args=(iid, start), icon=":material/play_arrow:",
-                  help=T("play_from", time=fmt_time(start)))
+        st.button(format_time(start), key=key, on_click=_seek, args=(iid, start), icon=":material/play_arrow:",
+                  help=T("play_from", time=format_time(start)))
     elif start is not None:
-        st.caption(fmt_time(start))
+        st.caption(format_time(start))
 
 
 def signal_name(rubric, sid: str, lang: str) -> str:
@@ -456,7 +449,7 @@ def review(store: Store, T, lang: str, rubric, view, has_recording: bool) -> Non
     for q, s in shown:
         if q.index != last_entry:
             last_entry = q.index
-            st.markdown(f"**#{q.index + 1}** {fmt_time(q.start)} · *{md(competency_name(rubric, q.competency, lang, T))}*  \n"
+            st.markdown(f"**#{q.index + 1}** {format_time(q.start)} · *{md(competency_name(rubric, q.competency, lang, T))}*  \n"
                         f"{md(q.asked)}")
         flag = Flag(q.index, s.signal, s.rule_id, s.start_char, s.end_char)
         key = _flag_key(rid, flag)
@@ -558,7 +551,7 @@ def transcript_view(T, lang: str, rubric, view) -> None:
             meta = [kinds.get(q.kind, q.kind)]
             if q.kind != "offscript":
                 meta += [competency_name(rubric, q.competency, lang, T), T("similarity", value=q.similarity)]
-            st.markdown(f"##### #{q.index + 1} {fmt_time(q.start)}  \n*{md(' · '.join(meta))}*")
+            st.markdown(f"##### #{q.index + 1} {format_time(q.start)}  \n*{md(' · '.join(meta))}*")
         who = T("interviewer") if turn.speaker == interviewer else T("candidate_label") if turn.speaker == candidate else turn.speaker
         spans: list[tuple[int, int, str]] = []
         if current is not None and turn.speaker == candidate:
@@ -567,7 +560,7 @@ def transcript_view(T, lang: str, rubric, view) -> None:
                 if b > 0 and a < len(turn.text):
                     spans.append((max(0, a), min(len(turn.text), b), signal_name(rubric, s.signal, lang)))
             offset += len(turn.text) + 1
-        stamp = f"<span style='color:#6b7280'>[{fmt_time(turn.start)}]</span> " if turn.start is not None else ""
+        stamp = f"<span style='color:#6b7280'>[{format_time(turn.start)}]</span> " if turn.start is not None else ""
         blocks.append(f"<p>{stamp}<b>{html.escape(who)}</b> <span style='color:#6b7280'>({html.escape(turn.speaker)})"
                       f"</span>: {highlight(turn.text, spans)}</p>")
     flush()

@@ -220,11 +220,16 @@ LEVEL_NAMES = {
 }
 
 
-def _ts(seconds: float | None) -> str:
+def format_time(seconds: float | None) -> str:
+    """``mm:ss``, or ``h:mm:ss`` from an hour on; empty when the time is unknown."""
     if seconds is None:
         return ""
-    seconds = int(seconds)
-    return f"[{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}]" if seconds >= 3600 else f"[{seconds // 60:02d}:{seconds % 60:02d}]"
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
+
+
+def _ts(seconds: float | None) -> str:
+    return f"[{format_time(seconds)}]" if seconds is not None else ""
 
 
 def _md(text: str) -> str:

@@ -53,9 +53,10 @@ def load_cues() -> dict[str, Cues]:
     return {
         lang: Cues(
             interrogative=tuple(str(x).lower() for x in data[lang]["interrogative"]),
-            probe=tuple(str(x).lower() for x in data[lang]["probe"]),
-            offscript=tuple(str(x).lower() for x in data[lang]["offscript"]),
-            topic_change=tuple(str(x).lower() for x in data[lang]["topic_change"]),
+            # matched on text with «ё» written «е», as ASR and many people write it
+            probe=tuple(str(x).lower().replace("ё", "е") for x in data[lang]["probe"]),
+            offscript=tuple(str(x).lower().replace("ё", "е") for x in data[lang]["offscript"]),
+            topic_change=tuple(str(x).lower().replace("ё", "е") for x in data[lang]["topic_change"]),
         )
         for lang in ("ru", "en")
     }
@@ -155,8 +156,8 @@ def _ends_with_bare_probe(text: str, language: str) -> bool:
         return False
     last = sentences[-1]
     words = [w for w in normalize(last, language).split() if w not in _PROBE_WORDS]
-    probes = tuple(p.replace("ё", "е") for p in load_cues()[language].probe)
-    return len(words) <= 1 and len(last.split()) <= 6 and _has_phrase(last.lower().replace("ё", "е"), probes)
+    probe = _has_phrase(last.lower().replace("ё", "е"), load_cues()[language].probe)
+    return len(words) <= 1 and len(last.split()) <= 6 and probe
 
 
 def _asks_back(text: str, language: str, punctuated: bool) -> bool:
@@ -188,9 +189,6 @@ def _bank_groups(matcher: QuestionMatcher) -> tuple[np.ndarray, np.ndarray, np.n
 def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> list[TurnMatch]:
     """Score turns against every bank question, in one vectorized pass."""
     cues = load_cues()[language]
-    probes = tuple(p.replace("ё", "е") for p in cues.probe)
-    offscript = tuple(p.replace("ё", "е") for p in cues.offscript)
-    topic_change = tuple(p.replace("ё", "е") for p in cues.topic_change)
     all_units: list[str] = []
     all_weights: list[float] = []
     partial: list[bool] = []
@@ -236,9 +234,9 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
                 words=words,
                 content_words=content,
                 is_question=is_question,
-                has_probe=_has_phrase(lower, probes),
-                offscript_cue=_has_phrase(lower, offscript, prefix=True),
-                topic_change=_has_phrase(lower, topic_change),
+                has_probe=_has_phrase(lower, cues.probe),
+                offscript_cue=_has_phrase(lower, cues.offscript, prefix=True),
+                topic_change=_has_phrase(lower, cues.topic_change),
                 scores=scores,
                 context_scores=context_scores,
             )

@@ -51,6 +51,15 @@ _READY_JS = """(() => {
 })()"""
 
 
+def _stop(proc: subprocess.Popen, wait_s: float) -> None:
+    """Terminate a child process, killing it if it does not exit within ``wait_s``."""
+    proc.terminate()
+    try:
+        proc.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
 def find_chromium() -> str | None:
     """The path of an installed Chromium or Chrome, or ``None``."""
     for name in CHROMIUM_NAMES:
@@ -163,12 +172,7 @@ def screenshot(url: str, out: str | os.PathLike[str], *, wait_for: str = "", wid
             png, page_text = asyncio.run(_capture(pages[0]["webSocketDebuggerUrl"], url, wait_for, width, height, timeout_s,
                                        click))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop(proc, 10)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(png)
     if text is not None:
@@ -245,12 +249,7 @@ def serve_app(db: str | os.PathLike[str], *, port: int | None = None, timeout_s:
             time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc, 15)
         proc.stdout.close()
 
 
