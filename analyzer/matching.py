@@ -59,6 +59,42 @@ def _spellings() -> list[tuple[re.Pattern[str], str]]:
     return out
 
 
+@lru_cache(maxsize=2)
+def _synonyms(language: str) -> tuple[dict[str, str], tuple[tuple[tuple[str, ...], str], ...]]:
+    """Lemma → its group's first lemma, and multi-word variants (as lemma sequences)."""
+    path = Path(str(resources.files("analyzer") / "lang" / "synonyms.yaml"))
+    groups = yaml.safe_load(path.read_text(encoding="utf-8")).get(language) or []
+    single: dict[str, str] = {}
+    phrases: list[tuple[tuple[str, ...], str]] = []
+    for group in groups:
+        canonical = " ".join(lemmas(str(group[0]), language))
+        for variant in group[1:]:
+            forms = tuple(lemmas(str(variant), language))
+            if len(forms) == 1:
+                single.setdefault(forms[0], canonical)
+            elif forms:
+                phrases.append((forms, canonical))
+    return single, tuple(sorted(phrases, key=lambda p: -len(p[0])))
+
+
+def _merge_synonyms(words: list[str], language: str) -> list[str]:
+    single, phrases = _synonyms(language)
+    if phrases:
+        out: list[str] = []
+        i = 0
+        while i < len(words):
+            for forms, canonical in phrases:
+                if tuple(words[i : i + len(forms)]) == forms:
+                    out.append(canonical)
+                    i += len(forms)
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        words = out
+    return [single.get(w, w) for w in words]
+
+
 def normalize(text: str, language: str | None = None) -> str:
     """Lemmatised, lower-cased text without stop words, for vectorizing."""
     text = text.lower()
@@ -67,7 +103,7 @@ def normalize(text: str, language: str | None = None) -> str:
     language = language or detect_language(text)
     # "бизнес-идею" and "бизнес идея" should meet: compare the parts of hyphenated words.
     text = re.sub(r"(?<=\w)-(?=\w)", " ", text)
-    words = [w for w in lemmas(text, language) if re.search(r"\w", w)]
+    words = _merge_synonyms([w for w in lemmas(text, language) if re.search(r"\w", w)], language)
     kept = [w for w in words if w not in _STOP[language]]
     return " ".join(kept or words)
 

@@ -34,6 +34,7 @@ _WINDOW_WORDS = 14
 _PROBE_WORDS = set("еще ещё дальше потом а и ну ок окей хорошо else next then more so and ok okay well not n't no".split())
 _WINDOW_STEP = 7
 _WINDOWS = ((_WINDOW_WORDS, _WINDOW_STEP), (6, 3))
+_ASKING_TAIL = 20  # words: the end of an unpunctuated turn, where the question is said
 _LEADING = {"а", "и", "ну", "так", "and", "so", "but", "well", "oh", "ok", "okay"}
 
 
@@ -82,7 +83,8 @@ class TurnMatch:
     content_words: int  # words left after stop words and probe words: 0-1 means a bare probe
     is_question: bool
     has_probe: bool
-    offscript_cue: bool
+    offscript_cue: bool  # a logistics / small-talk cue in what the turn asks
+    offscript_aside: bool  # such a cue anywhere, the lead-in too in the turn's lead-in ("I love the coffee bit. Okay, learning…")
     topic_change: bool  # «давайте сменим тему», "moving on": a new question, never a probe
     scores: dict[str, tuple[float, str]] = field(default_factory=dict)  # qid → (sim, bank text)
     # the same when the topic is known from the conversation (see QuestionMatcher.similarities_normalized)
@@ -149,6 +151,17 @@ def _is_question_sentence(sentence: str, language: str) -> bool:
     return _has_phrase(first, load_cues()[language].interrogative)
 
 
+def _asking_part(text: str) -> str:
+    """The part of a turn that asks: its question sentences, or the last words of
+    an unpunctuated stretch. A cue in the lead-in ("I love the coffee bit.",
+    "…then you can ask me whatever. So why are you leaving?") says what the
+    interviewer reacted to or announced, not what they ask."""
+    if "?" in text:
+        return " ".join(x for x in _SENTENCE.findall(text) if x.rstrip().endswith("?"))
+    words = text.split()
+    return " ".join(words[-_ASKING_TAIL:])
+
+
 def _ends_with_bare_probe(text: str, language: str) -> bool:
     """Whether a turn's last sentence is a bare «Что-то ещё?» / "Anything else?"."""
     sentences = [x.strip() for x in _SENTENCE.findall(text) if x.strip()]
@@ -211,6 +224,7 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
         lower = " ".join(text.lower().replace("ё", "е").split())
         lower_yo = " ".join(text.lower().split())
         words = len(lower.split())
+        asking = _asking_part(lower)
         is_question = (
             "?" in text
             or _has_phrase(lower_yo, cues.interrogative)
@@ -235,7 +249,8 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
                 content_words=content,
                 is_question=is_question,
                 has_probe=_has_phrase(lower, cues.probe),
-                offscript_cue=_has_phrase(lower, cues.offscript, prefix=True),
+                offscript_cue=_has_phrase(asking, cues.offscript, prefix=True),
+                offscript_aside=_has_phrase(lower, cues.offscript, prefix=True),
                 topic_change=_has_phrase(lower, cues.topic_change),
                 scores=scores,
                 context_scores=context_scores,
@@ -392,12 +407,19 @@ def segment_questions(
         new_id, new_sim, new_text = (lift_id, lift_sim, lift_text) if lift_sim > out_sim else (out_id, out_sim, out_text)
         # After the candidate's own question, a bare «Что-то ещё?» invites more of theirs.
         bare_after_their_question = answering_back and _ends_with_bare_probe(turn.text, language)
-        if (match.offscript_cue and max(in_sim, out_sim) < thresholds.new_question_min_similarity) or bare_after_their_question:
+        logistics = (
+            (match.offscript_cue and max(in_sim, out_sim) < thresholds.new_question_min_similarity)
+            or (match.offscript_aside and max(in_sim, out_sim) < thresholds.bank_min_similarity)
+        )
+        if logistics or bare_after_their_question:
             kind = "offscript"
         elif match.topic_change:
             # «Давайте сменим тему»: a new question of the guide, or none of it; never a probe.
+            # A probe of another question («А с руководителем как?») opens a topic only when
+            # it says clearly which: "by the way, which CRM…" is no guide question at all.
             pick = (new_id, new_sim, new_text) if new_sim >= thresholds.bank_min_similarity else (any_id, any_sim, any_text)
-            if pick[0] is not None and pick[1] >= thresholds.bank_min_similarity:
+            if pick[0] is not None and pick[1] >= (thresholds.bank_min_similarity if pick[0] == new_id
+                                                   else thresholds.new_question_min_similarity):
                 kind, question = "bank", by_id[pick[0]]
                 qid, sim, text = pick
         elif (thread is not None and in_sim >= thresholds.followup_min_similarity and in_sim >= out_sim - 0.05

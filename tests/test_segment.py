@@ -165,3 +165,34 @@ def test_segment_unpunctuated_turn_that_draws_a_long_answer_asks_something():
     questions = analyze_transcript(t, language="ru").questions
     assert [q.kind for q in questions] == ["bank", "followup"]
     assert "такой клиент" in questions[1].asked and "дизайнер" in questions[1].answer
+
+
+@pytest.mark.parametrize("lang,asked,expected", [
+    # Russian gives the two aspects of a verb different lemmas: «уходишь» is «уходить», «ушёл» is «уйти»
+    ("ru", "Хорошо. Почему уходишь из «Пикселя»?", "empathy.why_left"),
+    ("en", "So why are you quitting?", "empathy.why_left"),
+    # «начальник» / "boss" for the guide's «руководитель» / "manager"
+    ("ru", "Если я наберу твоего бывшего начальника, что он про тебя расскажет?", "empathy.why_left.manager_reference"),
+])
+def test_segment_synonyms_and_aspect_pairs_meet_the_guide_wording(lang, asked, expected):
+    from analyzer.matching import normalize
+
+    t = convo(("A", "Добрый день!" if lang == "ru" else "Hello!"), ("B", "Hi."), ("A", asked),
+              ("B", "Хочу расти, а там потолок." if lang == "ru" else "I want to grow and there was no room left."))
+    report = analyze_transcript(t, language=lang, interviewer="A")
+    entry = next(q for q in report.questions if q.asked == asked)
+    assert entry.question_id == expected
+    assert normalize("уходишь", "ru") == normalize("ушёл", "ru") != normalize("ушами", "ru")
+
+
+@pytest.mark.parametrize("lead_in,expected", [
+    ("I love the coffee bit. Okay, learning.", "self_development"),   # small talk in the lead-in only
+    ("How was the coffee there, by the way?", None),                  # the question itself is small talk
+])
+def test_segment_a_small_talk_cue_counts_only_in_what_the_turn_asks(lead_in, expected):
+    asked = f"{lead_in} What's something you've genuinely learnt in the last year?" if expected else lead_in
+    t = convo(("Int", "Why did you leave your last job?"), ("Cand", "I wanted a bigger role and more clients of my own."),
+              ("Int", asked), ("Cand", "I learnt SQL on evenings and built my own churn report with it."))
+    report = analyze_transcript(t, language="en", interviewer="Int")
+    entry = next(q for q in report.questions if q.asked == asked)
+    assert entry.competency == expected
