@@ -47,6 +47,7 @@ from spacy.tokens import Doc, Span
 from .errors import RubricError
 from .nlp import get_nlp
 from .records import Signal
+from .weighing import SignalWeights, weigh_signals
 from .rubric import ALL_SIGNALS, load_yaml
 
 def _lower(text: str) -> str:
@@ -188,7 +189,8 @@ def _hit(rule: Rule, span: Span, score: float | None = None, value: Any = None) 
     return {"rule": rule, "span": span, "score": rule.score if score is None else score, "value": value}
 
 
-def detect_signals(doc: Doc, ruleset: RuleSet, language: str, *, signals: set[str] | None = None) -> list[Signal]:
+def detect_signals(doc: Doc, ruleset: RuleSet, language: str, *, signals: set[str] | None = None,
+                   weights: SignalWeights | bool = True) -> list[Signal]:
     """Apply the rules to one answer's Doc.
 
     Args:
@@ -196,6 +198,8 @@ def detect_signals(doc: Doc, ruleset: RuleSet, language: str, *, signals: set[st
         ruleset: the rules (see :func:`load_rules`).
         language: ``ru`` or ``en``.
         signals: only these signal ids (all when ``None``).
+        weights: the answer-level weights (:mod:`analyzer.weighing`): ``True`` for
+            ``models/signal_weights.yaml``, ``False`` for the rule scores alone.
 
     Returns:
         One :class:`Signal` per hit, in text order; ``start``/``end`` times are
@@ -235,7 +239,7 @@ def detect_signals(doc: Doc, ruleset: RuleSet, language: str, *, signals: set[st
 
     hits = _dedupe(_aggregate(hits))
     hits.sort(key=lambda h: (h["span"].start_char, h["rule"].id))
-    return [
+    found = [
         Signal(
             signal=h["rule"].signal,
             rule_id=h["rule"].id,
@@ -247,6 +251,10 @@ def detect_signals(doc: Doc, ruleset: RuleSet, language: str, *, signals: set[st
         )
         for h in hits
     ]
+    if weights is False:
+        return found
+    words = sum(1 for t in doc if not t.is_punct and not t.is_space)
+    return weigh_signals(found, words, language, None if weights is True else weights)
 
 
 def _aggregate(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
