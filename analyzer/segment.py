@@ -84,7 +84,7 @@ class TurnMatch:
     is_question: bool
     has_probe: bool
     offscript_cue: bool  # a logistics / small-talk cue in what the turn asks
-    offscript_aside: bool  # such a cue anywhere, the lead-in too in the turn's lead-in ("I love the coffee bit. Okay, learning…")
+    offscript_aside: bool  # such a cue anywhere, the lead-in too ("I love the coffee bit. Okay, learning…")
     topic_change: bool  # «давайте сменим тему», "moving on": a new question, never a probe
     scores: dict[str, tuple[float, str]] = field(default_factory=dict)  # qid → (sim, bank text)
     # the same when the topic is known from the conversation (see QuestionMatcher.similarities_normalized)

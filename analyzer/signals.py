@@ -47,8 +47,8 @@ from spacy.tokens import Doc, Span
 from .errors import RubricError
 from .nlp import get_nlp
 from .records import Signal
-from .weighing import SignalWeights, weigh_signals
 from .rubric import ALL_SIGNALS, load_yaml
+from .weighing import SignalWeights, weigh_signals
 
 def _lower(text: str) -> str:
     """Lower case that keeps every character's offset ("İ".lower() is two characters)."""
@@ -253,8 +253,7 @@ def detect_signals(doc: Doc, ruleset: RuleSet, language: str, *, signals: set[st
     ]
     if weights is False:
         return found
-    words = sum(1 for t in doc if not t.is_punct and not t.is_space)
-    return weigh_signals(found, words, language, None if weights is True else weights)
+    return weigh_signals(found, None if weights is True else weights)
 
 
 def _aggregate(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:

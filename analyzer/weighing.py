@@ -24,10 +24,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-import yaml
-
 from .errors import ThresholdsError
 from .records import Signal
+from .rubric import load_yaml
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "models" / "signal_weights.yaml"
 
@@ -49,11 +48,13 @@ class SignalWeights:
     trained_on: dict = field(default_factory=dict)
 
 
-def answer_features(flags: Iterable[Signal], words: int, language: str) -> dict[str, float]:
+def answer_features(flags: Iterable[Signal]) -> dict[str, float]:
     """What the model sees of an answer: the best score of each rule and of each
-    signal among its flags (before any threshold), its length and its language."""
-    # Length and language are left out on purpose: "I took charge and called the CEO myself"
-    # shows ownership in one sentence as much as in ten.
+    signal among its flags, before any threshold.
+
+    Length and language are left out on purpose: "I took charge and called the CEO
+    myself" shows ownership in one sentence as much as in ten.
+    """
     features: dict[str, float] = {}
     for flag in flags:
         for name in (f"rule:{flag.rule_id}", f"signal:{flag.signal}"):
@@ -61,19 +62,19 @@ def answer_features(flags: Iterable[Signal], words: int, language: str) -> dict[
     return features
 
 
-def weigh_signals(flags: list[Signal], words: int, language: str, weights: SignalWeights | None = None) -> list[Signal]:
+def weigh_signals(flags: list[Signal], weights: SignalWeights | None = None) -> list[Signal]:
     """The flags of one answer, with the answer's probability as the score of each
     flag of a weighed signal (other flags unchanged)."""
     weights = weights if weights is not None else load_signal_weights()
     if not weights.models or not flags:
         return flags
-    features = answer_features(flags, words, language)
+    features = answer_features(flags)
     # three decimals, as rule scores: calibration picks thresholds among these values
     probability = {s: round(m.probability(features), 3) for s, m in weights.models.items()}
     return [dataclasses.replace(f, score=probability[f.signal]) if f.signal in probability else f for f in flags]
 
 
-def parse_signal_weights(data: dict, source: Path | str) -> SignalWeights:
+def parse_signal_weights(data: object, source: Path | str) -> SignalWeights:
     try:
         models = {
             str(signal): SignalModel(intercept=float(spec["intercept"]), coef={str(k): float(v) for k, v in spec["coef"].items()})
@@ -81,19 +82,12 @@ def parse_signal_weights(data: dict, source: Path | str) -> SignalWeights:
         }
         return SignalWeights(version=str(data["version"]), models=models, trained_on=dict(data.get("trained_on") or {}))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ThresholdsError(f"{source}: not a signal weights file ({exc})") from None
+        raise ThresholdsError(f"not a signal weights file ({exc})", source) from None
 
 
 @lru_cache(maxsize=8)
-def _load(path: str) -> SignalWeights:
-    with open(path, encoding="utf-8") as fh:
-        try:
-            data = yaml.safe_load(fh)
-        except yaml.YAMLError as exc:
-            raise ThresholdsError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise ThresholdsError(f"{path}: not a signal weights file")
-    return parse_signal_weights(data, path)
+def _load(path: Path) -> SignalWeights:
+    return parse_signal_weights(load_yaml(path, ThresholdsError), path)
 
 
 def load_signal_weights(path: str | Path | None = None) -> SignalWeights:
@@ -103,5 +97,5 @@ def load_signal_weights(path: str | Path | None = None) -> SignalWeights:
     if not path.exists():
         if path == DEFAULT_WEIGHTS:
             return SignalWeights(version="none")
-        raise ThresholdsError(f"{path}: no such signal weights file")
-    return _load(str(path))
+        raise ThresholdsError("no such signal weights file", path)
+    return _load(path)

@@ -58,9 +58,8 @@ def load(folder: Path):
         for item in data["answers"]:
             doc = nlp(str(item["text"]))
             flags = detect_signals(doc, rules, language, weights=False)
-            words = sum(1 for t in doc if not t.is_punct and not t.is_space)
             rows.append({"writer": writer(path), "language": language, "flags": flags,
-                         "features": answer_features(flags, words, language), "labels": set(item.get("signals") or ())})
+                         "features": answer_features(flags), "labels": set(item.get("signals") or ())})
     return rows
 
 

@@ -36,7 +36,7 @@ def test_weighing_rescores_only_the_weighed_signals_and_never_adds_a_flag(rules)
         else:
             assert a.score == b.score == before.score
     # with no flag there is nothing to weigh: a model never invents evidence without a quote
-    assert weigh_signals([], 10, "en", always) == []
+    assert weigh_signals([], always) == []
 
 
 def test_weighing_uses_which_rules_fired_together():
