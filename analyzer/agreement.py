@@ -13,8 +13,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .pipeline import QUESTION_SPECIFIC
-from .rubric import ALL_SIGNALS
+from .rubric import ALL_SIGNALS, QUESTION_SPECIFIC
 from .thresholds import Thresholds
 
 #: A flag: one analyzer finding on one answer.

@@ -17,15 +17,11 @@ from .matching import get_matcher, question_by_id
 from .nlp import detect_language, get_nlp
 from .records import QuestionEntry, Report, Signal, Transcript, Turn
 from .report import build_summaries, conversation_figures
-from .rubric import Rubric, load_rubric
+from .rubric import QUESTION_SPECIFIC, Rubric, load_rubric
 from .segment import answer_turns, segment_questions
 from .signals import RuleSet, count_actions, detect_signals, load_rules
 from .thresholds import Thresholds, load_thresholds
 from .transcripts import read_transcript
-
-# Signals that only make sense on the question that asks for them.
-QUESTION_SPECIFIC = ("persistence", "followup_attitude")
-
 
 class _Timeline:
     """Maps character offsets of an answer (its turns joined by spaces) to recording times.

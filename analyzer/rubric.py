@@ -31,6 +31,9 @@ GUIDE_SIGNALS = (
     "self_reflection",
 )
 ALL_SIGNALS = CORE_SIGNALS + GUIDE_SIGNALS
+#: Signals that only make sense on the question that asks for them (the pipeline reads
+#: them only there, and the answer-level weights never use them as evidence).
+QUESTION_SPECIFIC = ("persistence", "followup_attitude")
 COMPETENCY_IDS = (
     "product_knowledge",
     "client_service",

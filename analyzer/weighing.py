@@ -26,7 +26,7 @@ from typing import Iterable
 
 from .errors import ThresholdsError
 from .records import Signal
-from .rubric import load_yaml
+from .rubric import QUESTION_SPECIFIC, load_yaml
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "models" / "signal_weights.yaml"
 
@@ -53,10 +53,14 @@ def answer_features(flags: Iterable[Signal]) -> dict[str, float]:
     signal among its flags, before any threshold.
 
     Length and language are left out on purpose: "I took charge and called the CEO
-    myself" shows ownership in one sentence as much as in ten.
+    myself" shows ownership in one sentence as much as in ten. So are the
+    question-specific signals: the pipeline reads them only on their question, so
+    an answer elsewhere must not look different to the model than in training.
     """
     features: dict[str, float] = {}
     for flag in flags:
+        if flag.signal in QUESTION_SPECIFIC:
+            continue
         for name in (f"rule:{flag.rule_id}", f"signal:{flag.signal}"):
             features[name] = max(features.get(name, 0.0), float(flag.score))
     return features

@@ -32,8 +32,8 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from a checkout
 
 from analyzer.nlp import get_nlp  # noqa: E402
-from analyzer.pipeline import QUESTION_SPECIFIC, analyze_transcript  # noqa: E402
-from analyzer.rubric import ALL_SIGNALS, load_rubric, load_yaml  # noqa: E402
+from analyzer.pipeline import analyze_transcript  # noqa: E402
+from analyzer.rubric import ALL_SIGNALS, QUESTION_SPECIFIC, load_rubric, load_yaml  # noqa: E402
 from analyzer.signals import detect_signals, load_rules  # noqa: E402
 from analyzer.thresholds import load_thresholds  # noqa: E402
 from analyzer.transcripts import read_transcript  # noqa: E402
