@@ -361,6 +361,14 @@ def _narrative(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]
 _NUMBER = re.compile(r"^\d+([.,]\d+)?$")
 
 
+def _number_span(doc: Doc, tok) -> Span:
+    """The quote of a number: two words before it and what it counts."""
+    end = tok.i + 1
+    while end < len(doc) and end < tok.i + 3 and not doc[end].is_punct:
+        end += 1
+    return doc[max(0, tok.i - 2) : end]
+
+
 def _metric(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
     """A number about an outcome.
 
@@ -381,42 +389,89 @@ def _metric(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
     not_after = {c.lower() for c in p.get("not_after") or ()}
     multipliers = [m.lower() for m in p.get("multipliers") or ()]
     hypothetical = {h.lower() for h in p.get("hypothetical") or ()}
+    hedges = [h.lower() for h in p.get("hedges") or ()]
+
+    def imagined(sent: Span) -> bool:
+        """A sentence with an illustrative or hypothetical marker, hedges ("I'd say") aside."""
+        if not hypothetical:
+            return False
+        text = _lower(sent.text)
+        for hedge in hedges:
+            text = re.sub(r"(?<!\w)" + re.escape(hedge) + r"(?!\w)", " ", text)
+        return any(t in hypothetical for t in re.findall(r"'\w+|\w+", text))
+
+    fractions = {f.lower() for f in p.get("fractions") or ()}
+    every = {e.lower() for e in p.get("every") or ()}
+    unit_alone = p.get("unit_alone_score")
+    past_duration = p.get("past_duration_score")
+    result_preps = {c.lower() for c in p.get("result_duration_preps") or ()}
+    duration_articles = {c.lower() for c in p.get("duration_articles") or ()}
+    times_units = {c.lower() for c in p.get("times_units") or ()}
+    times_before = {c.lower() for c in p.get("times_before") or ()}
+    times_after = {c.lower() for c in p.get("times_after") or ()}
     window = int(p.get("window", 8))
     hits = []
     for tok in doc:
         text = tok.lower_
-        number = bool(_NUMBER.match(tok.text)) or tok.text.startswith(("$", "€", "₽")) or (tok.like_num and text not in not_numbers)
+        # «треть», "half", «каждый пятый», "every third": a share, as good as a number with a unit
+        fraction = (tok.lemma_.lower() in fractions or text in fractions) and not (
+            tok.i + 1 < len(doc) and doc[tok.i + 1].text == "-")  # "half-done" is no share
+        # «каждый пятый клиент» is a share; «каждые две недели» is how often
+        fraction = fraction or (tok.like_num and tok.pos_ == "ADJ" and tok.i > 0 and doc[tok.i - 1].lemma_.lower() in every)
+        # "within an hour", "in one day": an article counts as a number in a result's duration
+        counted_article = (text in duration_articles and tok.i > 0 and doc[tok.i - 1].lower_ in result_preps
+                           and tok.i + 1 < len(doc) and (doc[tok.i + 1].lemma_.lower() in time_units
+                                                         or doc[tok.i + 1].lower_ in time_units))
+        number = (bool(_NUMBER.match(tok.text)) or tok.text.startswith(("$", "€", "₽"))
+                  or (tok.like_num and text not in not_numbers) or fraction or counted_article)
         if not number:
             continue
         after = doc[tok.i + 1 : tok.i + 3]
+        before = doc[max(0, tok.i - 2) : tok.i]
         if re.fullmatch(r"(19|20)\d\d", tok.text) and not any(t.lower_ in units for t in after[:1]):
             continue  # a year
-        if any(t.lemma_.lower() in not_metric or t.lower_ in not_metric for t in after[:2]):
-            continue  # "2 детей", "5 лет опыта"
-        if tok.i and (doc[tok.i - 1].lower_ in not_after or doc[tok.i - 1].lemma_.lower() in not_after):
-            continue  # "step two", "вариант третий": an ordinal, not an amount
-        if tok.i + 1 < len(doc) and doc[tok.i + 1].text == ":":
-            continue  # "One: a call. Two: an email." is a numbered list
-        if hypothetical and any(t.lower_ in hypothetical for t in tok.sent):
-            continue  # "say we bill ten thousand", «допустим, сто рублей»: an illustration, no outcome
-        near = doc[max(0, tok.i - window) : tok.i + window]
-        has_change = any(t.lemma_.lower() in change or t.lower_ in change for t in near)
-        unit = (
-            any(t.lower_ in units or t.lemma_.lower() in units for t in after[:2])
-            or tok.text.startswith(("$", "€", "₽"))
-            or tok.text.endswith("%")
-        )
-        has_count = any(t.lemma_.lower() in counted or t.lower_ in counted for t in after)
-        before = doc[max(0, tok.i - 2) : tok.i]
         # "за две минуты", "within three weeks": how fast a result came
         duration = any(t.lower_ in duration_preps for t in before) and any(
             t.lemma_.lower() in time_units or t.lower_ in time_units for t in after[:2]
         )
+        if not duration and any(t.lemma_.lower() in not_metric or t.lower_ in not_metric for t in after[:2]):
+            continue  # "2 детей", "5 лет опыта"
+        if any(t.text == "-" for t in after) and all(t.is_alpha or t.text == "-" for t in doc[tok.i + 1 : tok.i + 4]):
+            continue  # "a 30-minute call", "two half-done things": the number is part of a modifier
+        if tok.i and (doc[tok.i - 1].lower_ in not_after or doc[tok.i - 1].lemma_.lower() in not_after):
+            continue  # "step two", "вариант третий": an ordinal, not an amount
+        if tok.i + 1 < len(doc) and doc[tok.i + 1].text == ":":
+            continue  # "One: a call. Two: an email." is a numbered list
+        if imagined(tok.sent):
+            continue  # "say we bill ten thousand", «допустим, сто рублей»: an illustration, no outcome
+        near = doc[max(0, tok.i - window) : tok.i + window]
+        has_change = any(t.lemma_.lower() in change or t.lower_ in change for t in near)
+        unit_words = [t for t in after[:2] if t.lower_ in units or t.lemma_.lower() in units]
+        if unit_words and unit_words[0].lower_ in times_units:
+            # «в два раза», "three times more" multiply; «два раза просила», "twice a day" count how often
+            nxt = doc[unit_words[0].i + 1] if unit_words[0].i + 1 < len(doc) else None
+            if not (any(t.lower_ in times_before for t in before[-1:])
+                    or (nxt is not None and nxt.lower_ in times_after)):
+                continue
+        unit = (
+            fraction
+            or bool(unit_words)
+            or tok.text.startswith(("$", "€", "₽"))
+            or tok.text.endswith("%")
+        )
+        has_count = any(t.lemma_.lower() in counted or t.lower_ in counted for t in after)
         # "семь из девяти", "seven out of nine"
         ratio = any(t.lower_ in ratio_words for t in after[:2]) and tok.i + 2 < len(doc) and (
             doc[tok.i + 2].like_num or (tok.i + 3 < len(doc) and doc[tok.i + 3].like_num)
         )
         if not has_change and not ratio:
+            # a share or an amount, or how long a result took, told about something that
+            # happened ("retention was 95%", «сдали за два часа»): weaker than a change
+            told = any(_is_past_verb(t, hypothetical) for t in tok.sent)
+            if unit and unit_alone is not None and told:
+                hits.append(_hit(rule, _number_span(doc, tok), float(unit_alone)))
+            elif duration and past_duration is not None and told and any(t.lower_ in result_preps for t in before):
+                hits.append(_hit(rule, _number_span(doc, tok), float(past_duration)))
             continue
         if unit or ratio:
             score = rule.score
@@ -424,15 +479,12 @@ def _metric(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
             score = rule.score - 0.15
         else:
             score = rule.score - 0.3
-        end = tok.i + 1
-        while end < len(doc) and end < tok.i + 3 and not doc[end].is_punct:
-            end += 1
-        hits.append(_hit(rule, doc[max(0, tok.i - 2) : end], min(score, 1.0)))
+        hits.append(_hit(rule, _number_span(doc, tok), min(score, 1.0)))
     lower = _lower(doc.text)
     for m in multipliers:
         for found in re.finditer(r"(?<!\w)" + re.escape(m) + r"(?!\w)", lower):
             span = doc.char_span(found.start(), found.end(), alignment_mode="expand")
-            if span is not None and not (hypothetical and any(t.lower_ in hypothetical for t in span[0].sent)):
+            if span is not None and not imagined(span[0].sent):
                 hits.append(_hit(rule, span, rule.score))
     return hits
 

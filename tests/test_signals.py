@@ -65,6 +65,32 @@ def test_signals_false_friends_do_not_fire(lang, text, signal, rules, thresholds
     assert signal not in found(text, lang, rules, thresholds)
 
 
+@pytest.mark.parametrize(
+    "lang, text, expected",
+    [
+        # a share told about what happened is an outcome even without a change word
+        ("en", "Our team's retention was 95% last year.", True),
+        ("ru", "Удержание у нас было 95% в прошлом году.", True),
+        ("ru", "Где-то каждый пятый клиент в год расширялся.", True),
+        ("ru", "Клиенты стали рассказывать раза в два больше, чем раньше.", True),
+        # how fast a result came
+        ("en", "My recap said four, and that settled it in five minutes.", True),
+        ("en", "I messaged their CEO and he replied within an hour.", True),
+        ("en", "I'd say a third of my clients bought something extra each year.", True),
+        ("ru", "Отчёт, на который раньше уходило два дня, я собрала за два часа.", True),
+        # how often is no outcome: «два раза», "twice a day", «каждые две недели»
+        ("ru", "Я два раза просила руководителя дать мне крупных клиентов.", False),
+        ("ru", "Почту проверяю три раза в день.", False),
+        ("ru", "Каждые две недели я отправляла клиенту отчёт.", False),
+        ("en", "I've tried that before and ended up with two half-done things.", False),
+    ],
+)
+def test_signals_metric_shares_durations_and_frequencies(lang, text, expected, rules):
+    doc = get_nlp(lang)(text)
+    hits = [f for f in detect_signals(doc, rules, lang, signals={"metric"}, weights=False) if f.score >= 0.5]
+    assert bool(hits) == expected, hits
+
+
 def test_signals_record_rule_id_offsets_and_score(rules):
     text = "Ну, например, клиент из ритейла."
     doc = get_nlp("ru")(text)

@@ -9,7 +9,7 @@ from analyzer.thresholds import load_thresholds, write_thresholds
 def test_thresholds_default_file_loads_every_section(thresholds):
     assert thresholds.version and thresholds.sha256
     assert 0 < thresholds.matching.bank_min_similarity < 1
-    assert thresholds.signal("example") == pytest.approx(0.5)
+    assert thresholds.signal("analogy") == pytest.approx(0.5)
 
 
 def test_thresholds_round_trip(tmp_path, thresholds):

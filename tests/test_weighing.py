@@ -44,16 +44,21 @@ def test_weighing_uses_which_rules_fired_together():
     assert model.probability({"rule:a.v1": 1.0}) < 0.5 < model.probability({"rule:a.v1": 1.0, "signal:story": 1.0})
 
 
-@pytest.mark.parametrize("lang,text", [
-    # one sentence shows ownership as well as ten: the weights must not lean on length
-    ("ru", "Я взяла на себя переговоры с клиентом и сама позвонила директору."),
-    ("en", "I took charge of the account and I called the CEO myself."),
+@pytest.mark.parametrize("lang,signal,text", [
+    # one sentence shows a signal as well as ten: the weights must not lean on length or on
+    # the context a longer answer brings
+    ("ru", "ownership", "Я взяла на себя переговоры с клиентом и сама позвонила директору."),
+    ("en", "ownership", "I took charge of the account and I called the CEO myself."),
+    ("ru", "metric", "Выручка выросла на 30%."),
+    ("en", "metric", "Revenue grew by 30% last year."),
+    ("ru", "example", "Например, клиент из ритейла попросил скидку."),
+    ("en", "example", "For example, a dental clinic asked us for a discount."),
 ])
-def test_weighing_keeps_a_one_sentence_ownership_answer(rules, lang, text):
+def test_weighing_keeps_a_one_sentence_answer(rules, lang, signal, text):
     from analyzer.thresholds import load_thresholds
 
     flags = detect_signals(get_nlp(lang)(text), rules, lang)
-    assert any(f.signal == "ownership" and f.score >= load_thresholds().signal("ownership") for f in flags)
+    assert any(f.signal == signal and f.score >= load_thresholds().signal(signal) for f in flags)
 
 
 def test_weighing_files_missing_or_broken(tmp_path):
@@ -68,7 +73,7 @@ def test_weighing_files_missing_or_broken(tmp_path):
 def test_committed_weights_were_fitted_on_the_current_dev_answers():
     # relabelling dev without re-running scripts/fit_signal_weights.py would leave stale weights
     weights = load_signal_weights()
-    assert set(weights.models) == {"ownership", "story"}
+    assert set(weights.models) == {"example", "ownership", "story", "metric"}
     folder = ROOT / weights.trained_on["folder"]
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(folder.glob("answers_*.yaml")))).hexdigest()[:16]
     assert weights.trained_on["sha256"] == digest, "run: python scripts/fit_signal_weights.py"
