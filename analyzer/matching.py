@@ -108,6 +108,11 @@ def normalize(text: str, language: str | None = None) -> str:
     return " ".join(kept or words)
 
 
+def content_words(normalized: str, language: str) -> list[str]:
+    """The words of a :func:`normalize`-d text that say what it is about."""
+    return [w for w in normalized.split() if w not in _STOP[language]]
+
+
 class QuestionMatcher(BaseEstimator):
     """Nearest bank question by TF-IDF over lemmas, re-weighted by topic.
 
@@ -187,7 +192,9 @@ class QuestionMatcher(BaseEstimator):
         sims = (1 - self.char_weight) * (words @ self.word_vectors_.T).toarray()
         sims += self.char_weight * (chars @ self.char_vectors_.T).toarray()
         shared = ((words > 0).astype(np.int32) @ (self.word_vectors_ > 0).astype(np.int32).T).toarray()
-        lengths = np.asarray([len(d.split()) for d in docs])
+        # words the bank knows: a name («Northlane») neither helps nor hurts a match
+        vocabulary = self.word_vectorizer_.vocabulary_
+        lengths = np.asarray([sum(1 for w in d.split() if w in vocabulary) for d in docs])
         long_unit = lengths >= 3
         if partial is not None:
             # A piece of a longer turn needs two shared words too, unless it is itself only one

@@ -173,6 +173,9 @@ def test_segment_unpunctuated_turn_that_draws_a_long_answer_asks_something():
     ("en", "So why are you quitting?", "empathy.why_left"),
     # «начальник» / "boss" for the guide's «руководитель» / "manager"
     ("ru", "Если я наберу твоего бывшего начальника, что он про тебя расскажет?", "empathy.why_left.manager_reference"),
+    # a name the guide does not know is no word of the question: one shared word is all it says
+    ("en", "Okay. Why you want to leave Northlane?", "empathy.why_left"),
+    ("ru", "Хорошо. А почему уходишь из Пикселя?", "empathy.why_left"),
 ])
 def test_segment_synonyms_and_aspect_pairs_meet_the_guide_wording(lang, asked, expected):
     from analyzer.matching import normalize
@@ -196,3 +199,33 @@ def test_segment_a_small_talk_cue_counts_only_in_what_the_turn_asks(lead_in, exp
     report = analyze_transcript(t, language="en", interviewer="Int")
     entry = next(q for q in report.questions if q.asked == asked)
     assert entry.competency == expected
+
+
+@pytest.mark.parametrize("lang,lines", [
+    ("en", (("Int", "Tell me about the biggest problem you've had at work. What happened?"),
+            ("Cand", "A launch slipped by a month because the printer was never told the new date, and the client was furious."),
+            ("Int", "Out of curiosity, which CRM were you on there, Salesforce?"),
+            ("Cand", "HubSpot, mostly."),
+            ("Int", "Got it. And who was in charge of making sure everyone knew the new date, you or someone else?"),
+            ("Cand", "Honestly, me. I should have sent the updated schedule to every supplier the same day."))),
+    ("ru", (("Инт", "Расскажи о самой большой проблеме на работе. Что случилось?"),
+            ("Канд", "Сорвали запуск на месяц: типографию не предупредили о новой дате, клиент был в ярости."),
+            ("Инт", "Кстати, а заявки вы в чём вели, какая CRM у вас была?"),
+            ("Канд", "Битрикс, в основном."),
+            ("Инт", "Ясно. А кто у вас отвечал за то, чтобы все узнали новую дату, вы или кто-то другой?"),
+            ("Канд", "Честно, я. Надо было в тот же день разослать новый график всем подрядчикам."))),
+])
+def test_segment_a_side_question_about_tools_is_offscript_and_leaves_the_topic_open(lang, lines):
+    report = analyze_transcript(convo(*lines), language=lang, interviewer=lines[0][0])
+    first, side, probe = report.questions
+    assert (first.kind, first.competency) == ("bank", "problem_solving")
+    assert (side.kind, side.competency) == ("offscript", None)
+    assert (probe.kind, probe.competency, probe.parent) == ("followup", "problem_solving", 0)
+
+
+def test_segment_a_guide_question_that_names_a_tool_stays_on_the_guide():
+    asked = "Хорошо. Давайте теперь про ваш день. Как вы его выстраиваете и каким трекером задач пользуетесь — Битрикс, Jira, что-то ещё?"
+    report = analyze_transcript(convo(("Инт", "Добрый день!"), ("Канд", "Здравствуйте."), ("Инт", asked),
+                                      ("Канд", "Утром разбираю почту, потом созвоны, задачи веду в Jira.")),
+                                language="ru", interviewer="Инт")
+    assert report.questions[-1].competency == "multitasking"
