@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 
 from .errors import TranscriptError
-from .matching import QuestionMatcher, normalize, question_by_id
+from .matching import QuestionMatcher, content_words, normalize, question_by_id
 from .nlp import detect_language
 from .records import QuestionEntry, Transcript, Turn
 from .rubric import Question, Rubric
@@ -35,6 +35,7 @@ _PROBE_WORDS = set("еще ещё дальше потом а и ну ок оке
 _WINDOW_STEP = 7
 _WINDOWS = ((_WINDOW_WORDS, _WINDOW_STEP), (6, 3))
 _ASKING_TAIL = 20  # words: the end of an unpunctuated turn, where the question is said
+_BARE_QUESTION_WORDS = 1  # content words of a question that asks nothing by itself («Ваши действия?»)
 _LEADING = {"а", "и", "ну", "так", "and", "so", "but", "well", "oh", "ok", "okay"}
 
 
@@ -120,8 +121,12 @@ def _units(text: str, language: str) -> tuple[list[str], list[float]]:
     if len(sentences) <= 1 and len(whole.split()) <= _WINDOW_WORDS:
         return units, weights
     asks = [_is_question_sentence(x, language) for x in sentences]
-    any_question = any(asks)
     normalized = [normalize(x, language) for x in sentences]
+    # A case set up in statements and closed by a bare «Ваши действия?» / "Thoughts?" asks about
+    # the case: its statements count in full.
+    any_question = any(asks) and any(
+        sum(1 for w in content_words(norm, language) if w not in _PROBE_WORDS) > _BARE_QUESTION_WORDS
+        for norm, ask in zip(normalized, asks) if ask)
     for i, norm in enumerate(normalized):
         tokens = norm.split()
         if not norm:
@@ -408,7 +413,7 @@ def segment_questions(
         # After the candidate's own question, a bare «Что-то ещё?» invites more of theirs.
         bare_after_their_question = answering_back and _ends_with_bare_probe(turn.text, language)
         logistics = (
-            (match.offscript_cue and max(in_sim, out_sim) < thresholds.new_question_min_similarity)
+            (match.offscript_cue and max(in_sim, out_sim, lift_sim) < thresholds.new_question_min_similarity)
             or (match.offscript_aside and max(in_sim, out_sim) < thresholds.bank_min_similarity)
         )
         if logistics or bare_after_their_question:
@@ -454,7 +459,10 @@ def segment_questions(
                        match.topic_change, match.offscript_cue, answering_back)
         if kind == "offscript":
             entry = dict(kind="offscript", competency=None, question_id=None, matched_text=None, similarity=sim, parent=None)
-            thread, thread_entry, joined = None, None, {}
+            # A side question ("by the way, which CRM was that?") leaves the topic open for
+            # its next probe; once the candidate asks their own questions the guide is over.
+            if answering_back or bare_after_their_question:
+                thread, thread_entry, joined = None, None, {}
         elif kind == "bank":
             entry = dict(kind="bank", competency=question.competency, question_id=question.id, matched_text=text, similarity=sim, parent=None)
             thread, thread_entry, joined = by_id[_root_of(question, by_id)], len(entries), {}
