@@ -18,9 +18,9 @@ FLOORS = {
     # reached (with ho3_*; signal weights are in-sample here): bank 0.935, off-script 0.937,
     # follow-ups 0.811, macro F1 ru 0.825 / en 0.810
     "dev": {"bank": 0.91, "offscript": 0.91, "followup": 0.78, "macro_f1": {"ru": 0.80, "en": 0.78}},
-    # reached (fresh set, measured once, untuned): bank 0.903, off-script 0.882, follow-ups 0.714,
-    # macro F1 ru 0.793 / en 0.730
-    "heldout": {"bank": 0.87, "offscript": 0.85, "followup": 0.68, "macro_f1": {"ru": 0.76, "en": 0.70}},
+    # reached (fresh set from four new writers, measured once, untuned): bank 0.894, off-script 0.886,
+    # follow-ups 0.643, macro F1 ru 0.827 / en 0.734
+    "heldout": {"bank": 0.86, "offscript": 0.85, "followup": 0.61, "macro_f1": {"ru": 0.80, "en": 0.71}},
 }
 
 
