@@ -390,14 +390,15 @@ def _metric(rule: Rule, doc: Doc, compiled: _Compiled) -> list[dict[str, Any]]:
     multipliers = [m.lower() for m in p.get("multipliers") or ()]
     hypothetical = {h.lower() for h in p.get("hypothetical") or ()}
     hedges = [h.lower() for h in p.get("hedges") or ()]
+    hedge_re = re.compile("|".join(r"(?<!\w)" + re.escape(h) + r"(?!\w)" for h in hedges)) if hedges else None
 
     def imagined(sent: Span) -> bool:
         """A sentence with an illustrative or hypothetical marker, hedges ("I'd say") aside."""
         if not hypothetical:
             return False
         text = _lower(sent.text)
-        for hedge in hedges:
-            text = re.sub(r"(?<!\w)" + re.escape(hedge) + r"(?!\w)", " ", text)
+        if hedge_re is not None:
+            text = hedge_re.sub(" ", text)
         return any(t in hypothetical for t in re.findall(r"'\w+|\w+", text))
 
     fractions = {f.lower() for f in p.get("fractions") or ()}

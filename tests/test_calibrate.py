@@ -35,7 +35,7 @@ from analyzer.calibrate import (
     write_calibration,
 )
 from analyzer.errors import InputError
-from analyzer.rubric import ALL_SIGNALS, load_rubric
+from analyzer.rubric import ALL_SIGNALS
 from analyzer.thresholds import LevelThresholds, load_thresholds, write_thresholds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,16 +45,6 @@ DECISIONS = ROOT / "sample_data" / "decisions"
 @pytest.fixture(scope="module")
 def sample():
     return load_decisions(DECISIONS)
-
-
-@pytest.fixture(scope="module")
-def base_thresholds():
-    return load_thresholds()
-
-
-@pytest.fixture(scope="module")
-def guide():
-    return load_rubric()
 
 
 def _frame(rows: list[tuple]) -> pd.DataFrame:
@@ -108,8 +98,8 @@ def test_calibrate_choose_threshold_keeps_previous_on_too_little_data(target):
 
 
 @pytest.mark.parametrize("target", [0.9, 0.8])
-def test_calibrate_thresholds_reach_target_precision_on_heldout(sample, base_thresholds, guide, target):
-    result = calibrate(sample, base_thresholds, guide, load_ratings(DECISIONS), target_precision=target)
+def test_calibrate_thresholds_reach_target_precision_on_heldout(sample, thresholds, rubric, target):
+    result = calibrate(sample, thresholds, rubric, load_ratings(DECISIONS), target_precision=target)
     heldout = sample[sample["split"] == "heldout"]
     reached = result.choices[result.choices["reached"]]
     assert len(reached) >= 3, result.choices
@@ -122,14 +112,14 @@ def test_calibrate_thresholds_reach_target_precision_on_heldout(sample, base_thr
 
 
 @pytest.mark.parametrize("split", ["material"])
-def test_calibrate_tunes_only_on_heldout_material(sample, base_thresholds, split):
+def test_calibrate_tunes_only_on_heldout_material(sample, thresholds, split):
     """Changing dev decisions does not move a threshold; the dev part only checks."""
     flipped = sample.copy()
     dev = flipped["split"] == "dev"
     flipped.loc[dev, "verdict"] = 1 - flipped.loc[dev, "verdict"]
     flipped.loc[dev, "decision"] = np.where(flipped.loc[dev, "verdict"] == 1, "confirm", "reject")
-    a = calibrate(sample, base_thresholds, split=split).thresholds.signals
-    b = calibrate(flipped, base_thresholds, split=split).thresholds.signals
+    a = calibrate(sample, thresholds, split=split).thresholds.signals
+    b = calibrate(flipped, thresholds, split=split).thresholds.signals
     assert a == b
 
 
@@ -231,21 +221,21 @@ def test_calibrate_rejection_rates_and_disagreements(sample, by):
 
 
 @pytest.mark.parametrize("transcript", ["sample_data/dev/ho1_en_zoom.vtt", "sample_data/dev/ru_strong_zoom.vtt"])
-def test_calibrate_competency_scores_match_report(transcript, base_thresholds, guide):
+def test_calibrate_competency_scores_match_report(transcript, thresholds, rubric):
     """The level tuning scores competencies exactly as report.build_summaries does."""
     from analyzer.pipeline import analyze_transcript
     from analyzer.report import flag_rows
     from analyzer.transcripts import read_transcript
 
     tr = read_transcript(ROOT / transcript)
-    zero = dataclasses.replace(base_thresholds, signals={s: 0.0 for s in ALL_SIGNALS})
-    everything = analyze_transcript(tr, guide, zero)
+    zero = dataclasses.replace(thresholds, signals={s: 0.0 for s in ALL_SIGNALS})
+    everything = analyze_transcript(tr, rubric, zero)
     frame = normalize_decisions(pd.DataFrame(flag_rows(everything)).assign(
         interview="t", decision="confirm", reviewer="r"))
-    raised = dataclasses.replace(base_thresholds, signals={s: 0.8 for s in ALL_SIGNALS})
-    for thresholds in (base_thresholds, raised):
-        report = analyze_transcript(tr, guide, thresholds)
-        ours = competency_scores(frame, guide, thresholds).set_index("competency")["score"]
+    raised = dataclasses.replace(thresholds, signals={s: 0.8 for s in ALL_SIGNALS})
+    for current in (thresholds, raised):
+        report = analyze_transcript(tr, rubric, current)
+        ours = competency_scores(frame, rubric, current).set_index("competency")["score"]
         for summary in report.competencies:
             if summary.level not in ("not_asked",):
                 assert ours.get(summary.competency, 0.0) == summary.score, summary.competency
@@ -297,7 +287,7 @@ def test_calibrate_load_decisions_missing_source(tmp_path, path):
 
 
 @pytest.mark.parametrize("reviewer", ["anna"])
-def test_calibrate_load_decisions_from_store(tmp_path, base_thresholds, reviewer):
+def test_calibrate_load_decisions_from_store(tmp_path, thresholds, reviewer):
     store = pytest.importorskip("analyzer.store")
     if not hasattr(store.Store, "decisions_frame"):
         pytest.skip("this store has no decisions_frame()")
@@ -315,7 +305,7 @@ def test_calibrate_load_decisions_from_store(tmp_path, base_thresholds, reviewer
     frame = load_decisions(tmp_path / "t.db")
     assert len(frame) == judged > 0
     assert frame["score"].notna().all() and set(frame["split"]) == {"unknown"}
-    result = calibrate(frame, base_thresholds, min_positives=1)
+    result = calibrate(frame, thresholds, min_positives=1)
     assert "stratified" in result.thresholds.tuned_on["split"]
 
 
@@ -343,8 +333,8 @@ def test_calibrate_reviewer_agreement_from_a_store_where_two_reviewers_judged(tm
 
 
 @pytest.mark.parametrize("target", [0.9])
-def test_calibrate_writes_versioned_thresholds_with_provenance(sample, base_thresholds, guide, tmp_path, target):
-    result = calibrate(sample, base_thresholds, guide, load_ratings(DECISIONS), target_precision=target)
+def test_calibrate_writes_versioned_thresholds_with_provenance(sample, thresholds, rubric, tmp_path, target):
+    result = calibrate(sample, thresholds, rubric, load_ratings(DECISIONS), target_precision=target)
     path = write_calibration(result, tmp_path / "thresholds.yaml")
     written = load_thresholds(path)
     assert written.version == result.thresholds.version and "calibrated" in written.version
@@ -355,20 +345,20 @@ def test_calibrate_writes_versioned_thresholds_with_provenance(sample, base_thre
     assert written.tuned_on["target_precision"] == target
     assert written.signals == {s: pytest.approx(t) for s, t in zip(result.choices["signal"], result.choices["threshold"])}
     assert written.figures["signals"]["analogy"]["precision"] is not None
-    assert written.matching == base_thresholds.matching  # calibration only touches signals and levels
+    assert written.matching == thresholds.matching  # calibration only touches signals and levels
 
 
 @pytest.mark.parametrize("transcript", ["sample_data/dev/ho1_en_zoom.vtt"])
-def test_calibrate_raised_threshold_removes_flag_from_report(transcript, base_thresholds, guide, tmp_path):
+def test_calibrate_raised_threshold_removes_flag_from_report(transcript, thresholds, rubric, tmp_path):
     from analyzer.pipeline import analyze_file, analyze_transcript
     from analyzer.transcripts import read_transcript
 
     tr = read_transcript(ROOT / transcript)
-    before = analyze_transcript(tr, guide, base_thresholds)
+    before = analyze_transcript(tr, rubric, thresholds)
     flags = [(q.index, s) for q in before.questions for s in q.signals if s.score < 1.0]
     assert flags
     index, flag = flags[0]
-    raised = dataclasses.replace(base_thresholds, signals={**base_thresholds.signals,
+    raised = dataclasses.replace(thresholds, signals={**thresholds.signals,
                                                            flag.signal: round(flag.score + 0.01, 3)})
     path = write_thresholds(raised, tmp_path / "thresholds.yaml")
     _, after = analyze_file(ROOT / transcript, thresholds_path=path)

@@ -9,17 +9,12 @@ import pytest
 
 from analyzer.errors import ThresholdsError
 from analyzer.nlp import get_nlp
-from analyzer.signals import detect_signals, load_rules
+from analyzer.signals import detect_signals
 from analyzer.weighing import SignalModel, SignalWeights, load_signal_weights, weigh_signals
 
 ROOT = Path(__file__).resolve().parent.parent
 STORY_EN = ("Last year a client went silent for a month. I called, I emailed, and I went to their office myself. "
             "In the end they renewed for another year.")
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_rules()
 
 
 def test_weighing_rescores_only_the_weighed_signals_and_never_adds_a_flag(rules):
@@ -54,11 +49,9 @@ def test_weighing_uses_which_rules_fired_together():
     ("ru", "example", "Например, клиент из ритейла попросил скидку."),
     ("en", "example", "For example, a dental clinic asked us for a discount."),
 ])
-def test_weighing_keeps_a_one_sentence_answer(rules, lang, signal, text):
-    from analyzer.thresholds import load_thresholds
-
+def test_weighing_keeps_a_one_sentence_answer(rules, thresholds, lang, signal, text):
     flags = detect_signals(get_nlp(lang)(text), rules, lang)
-    assert any(f.signal == signal and f.score >= load_thresholds().signal(signal) for f in flags)
+    assert any(f.signal == signal and f.score >= thresholds.signal(signal) for f in flags)
 
 
 def test_weighing_files_missing_or_broken(tmp_path):
