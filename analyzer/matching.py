@@ -21,7 +21,7 @@ import yaml
 from sklearn.base import BaseEstimator
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from .nlp import detect_language, lemmas
@@ -248,6 +248,124 @@ def get_matcher(rubric: Rubric) -> QuestionMatcher:
         texts = bank_texts(rubric)
         _MATCHERS[key] = QuestionMatcher().fit([t.text for t in texts], [t.question_id for t in texts])
     return _MATCHERS[key]
+
+
+#: Labelled interviewer turns the topic classifier learns from besides the bank
+#: (``scripts/export_question_turns.py`` writes it from ``sample_data/dev``).
+DEFAULT_TURNS = Path(__file__).resolve().parent.parent / "models" / "question_turns.yaml"
+OFFSCRIPT = "offscript"
+PROBE = "followup"
+
+
+class TopicClassifier(BaseEstimator):
+    """Which competency an interviewer turn asks about, or none (``offscript``).
+
+    Cosine similarity to the bank's wordings is diluted by everything else a
+    turn says: "So, totally normal question, but what's making you want to leave
+    Bright Harbor?" shares one word with "Why did you leave?", and a case set up
+    over six sentences shares a few with the guide's two-line version. A linear
+    model over the same features weighs words by how much they tell topics
+    apart, so "leave" decides and "Bright Harbor" does not. It learns from the
+    bank's wordings and from labelled interviewer turns of other writers: bank
+    questions under their competency, small talk and logistics as ``offscript``,
+    and follow-ups as a class of their own (``followup``): a probe ("What made
+    that one so hard?") borrows its topic from the conversation, so its words
+    must not vote for a competency.
+
+    Args:
+        alpha: regularisation of the linear model (SGD with log loss: fast to fit
+            when the pipelines are built, and gives probabilities).
+        epochs: passes over the data.
+        max_char_features: character n-grams kept (the most frequent).
+    """
+
+    def __init__(self, alpha: float = 1e-5, epochs: int = 50, max_char_features: int = 30000):
+        self.alpha = alpha
+        self.epochs = epochs
+        self.max_char_features = max_char_features
+
+    def fit(self, X: list[str], y: list[str]) -> "TopicClassifier":
+        """Fit on normalized texts ``X`` (see :func:`normalize`) with their competency or ``offscript``."""
+        if len(X) != len(y) or len(set(y)) < 2:
+            raise ValueError("X and y must be of equal length with at least two classes")
+        self.word_vectorizer_ = TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b").fit(X)
+        self.char_vectorizer_ = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, max_features=self.max_char_features).fit(X)
+        self.model_ = SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=self.epochs, tol=None,
+                                    random_state=0).fit(self._features(X), y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def _features(self, docs: list[str]):
+        return hstack([self.word_vectorizer_.transform(docs), self.char_vectorizer_.transform(docs)]).tocsr()
+
+    def predict_proba(self, docs: list[str]) -> np.ndarray:
+        """Probability of each class (``classes_``) for normalized texts."""
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(self._features(docs))
+
+    def topics(self, docs: list[str]) -> list[dict[str, float]]:
+        """Per text, class → probability."""
+        if not docs:
+            return []
+        proba = self.predict_proba(docs)
+        names = [str(c) for c in self.classes_]
+        return [dict(zip(names, map(float, row))) for row in proba]
+
+
+@dataclass(frozen=True)
+class LabelledTurn:
+    language: str
+    text: str
+    kind: str  # bank | followup | offscript
+    competency: str | None  # None: small talk, logistics, off-script
+
+
+def load_question_turns(path: str | Path | None = None) -> tuple[LabelledTurn, ...]:
+    """Labelled interviewer turns (``models/question_turns.yaml``); none without the file."""
+    path = Path(path) if path is not None else DEFAULT_TURNS
+    if not path.exists():
+        return ()
+    return _load_turns(path)
+
+
+@lru_cache(maxsize=4)
+def _load_turns(path: Path) -> tuple[LabelledTurn, ...]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return tuple(LabelledTurn(str(t["language"]), str(t["text"]), str(t.get("kind") or "bank"), t.get("competency"))
+                 for t in data.get("turns") or ())
+
+
+_CLASSIFIERS: dict[str, TopicClassifier | None] = {}
+
+
+def fit_topic_classifier(rubric: Rubric, turns: tuple[LabelledTurn, ...] | list[LabelledTurn]) -> TopicClassifier:
+    """A topic classifier over the rubric's wordings and labelled turns."""
+    texts = bank_texts(rubric)
+    X = [normalize(t.text) for t in texts] + [normalize(t.text, t.language) for t in turns]
+    y = [t.question_id.split(".")[0] for t in texts] + [_target(t) for t in turns]
+    return TopicClassifier().fit(X, y)
+
+
+def _target(turn: LabelledTurn) -> str:
+    """What a labelled turn teaches: its competency, small talk, or a probe."""
+    if turn.kind == "followup":
+        return PROBE
+    return turn.competency or OFFSCRIPT
+
+
+def get_topic_classifier(rubric: Rubric, turns_path: str | Path | None = None) -> TopicClassifier | None:
+    """The topic classifier for a rubric, cached; ``None`` without labelled turns."""
+    path = Path(turns_path) if turns_path is not None else DEFAULT_TURNS
+    key = f"{rubric.path}:{rubric.sha256}:{path}:{path.stat().st_mtime_ns if path.exists() else None}"
+    if key not in _CLASSIFIERS:
+        turns = load_question_turns(path)
+        # turns of other competencies than the rubric's (another guide) would teach it nothing true
+        known = {q.competency for q in rubric.questions}
+        turns = tuple(t for t in turns if t.competency is None or t.competency in known)
+        _CLASSIFIERS[key] = fit_topic_classifier(rubric, turns) if turns else None
+    return _CLASSIFIERS[key]
 
 
 def question_by_id(rubric: Rubric) -> dict[str, Question]:

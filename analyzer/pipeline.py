@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
-from .matching import get_matcher, question_by_id
+from .matching import get_matcher, get_topic_classifier, question_by_id
 from .nlp import detect_language, get_nlp
 from .records import QuestionEntry, Report, Signal, Transcript, Turn
 from .report import build_summaries, conversation_figures
@@ -129,7 +129,8 @@ def analyze_transcript(
     lang = language if language != "auto" else (transcript.language or detect_language(transcript.text))
     matcher = get_matcher(rubric)
     entries, interviewer_label, candidate_label = segment_questions(
-        transcript, rubric, matcher, thresholds.matching, interviewer=interviewer, language=lang
+        transcript, rubric, matcher, thresholds.matching, interviewer=interviewer, language=lang,
+        classifier=get_topic_classifier(rubric),
     )
     nlp = get_nlp(lang)
     turns_by_entry = answer_turns(transcript, entries, candidate_label)

@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 
 from .errors import TranscriptError
-from .matching import QuestionMatcher, content_words, normalize, question_by_id
+from .matching import OFFSCRIPT, PROBE, QuestionMatcher, TopicClassifier, content_words, normalize, question_by_id
 from .nlp import detect_language
 from .records import QuestionEntry, Transcript, Turn
 from .rubric import Question, Rubric
@@ -90,6 +90,13 @@ class TurnMatch:
     scores: dict[str, tuple[float, str]] = field(default_factory=dict)  # qid → (sim, bank text)
     # the same when the topic is known from the conversation (see QuestionMatcher.similarities_normalized)
     context_scores: dict[str, tuple[float, str]] = field(default_factory=dict)
+    # competency (or ``offscript``) → probability, from the topic classifier; empty without one
+    topic: dict[str, float] = field(default_factory=dict)
+
+    def top_topic(self) -> tuple[str | None, float]:
+        """The most probable competency (small talk aside) and its probability."""
+        items = [(c, p) for c, p in self.topic.items() if c not in (OFFSCRIPT, PROBE)]
+        return max(items, key=lambda kv: kv[1]) if items else (None, 0.0)
 
     def best(self, among: set[str] | None = None, in_context: bool = False) -> tuple[str | None, float, str | None]:
         scores = self.context_scores if in_context else self.scores
@@ -204,7 +211,8 @@ def _bank_groups(matcher: QuestionMatcher) -> tuple[np.ndarray, np.ndarray, np.n
     return order, starts, ends, [str(q) for q in qids]
 
 
-def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> list[TurnMatch]:
+def match_turns(texts: list[str], matcher: QuestionMatcher, language: str,
+                classifier: TopicClassifier | None = None) -> list[TurnMatch]:
     """Score turns against every bank question, in one vectorized pass."""
     cues = load_cues()[language]
     all_units: list[str] = []
@@ -224,8 +232,10 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
         sims *= np.asarray(all_weights)[:, None]
         context *= np.asarray(all_weights)[:, None]
     order, starts, ends, qids = _bank_groups(matcher)
+    # the topic of each whole turn (the first unit of its span)
+    topics = classifier.topics([all_units[a] if b > a else "" for a, b in spans]) if classifier is not None else []
     out = []
-    for text, (a, b) in zip(texts, spans):
+    for number, (text, (a, b)) in enumerate(zip(texts, spans)):
         lower = " ".join(text.lower().replace("ё", "е").split())
         lower_yo = " ".join(text.lower().split())
         words = len(lower.split())
@@ -259,6 +269,7 @@ def match_turns(texts: list[str], matcher: QuestionMatcher, language: str) -> li
                 topic_change=_has_phrase(lower, cues.topic_change),
                 scores=scores,
                 context_scores=context_scores,
+                topic=topics[number] if topics and b > a else {},
             )
         )
     return out
@@ -330,6 +341,47 @@ def _root_of(question: Question, by_id: dict[str, Question]) -> str:
     return question.id
 
 
+def _best_in_competency(match: TurnMatch, competency: str, rubric: Rubric) -> tuple[str, float, str | None]:
+    """The guide question of a competency a turn matches best: an opening question,
+    by its plain similarity, then with the topic known; the competency's first
+    question when no wording of it is shared at all."""
+    roots = [q.id for q in rubric.questions if q.parent is None and q.competency == competency]
+    for in_context in (False, True):
+        qid, sim, text = match.best(set(roots), in_context=in_context)
+        if qid is not None and sim > 0:
+            return qid, sim, text
+    return roots[0], 0.0, None
+
+
+def _topic_override(match: TurnMatch, kind: str, question: Question | None, current: tuple[str | None, float, str | None],
+                    branch: str, thread: Question | None, short_probe: bool, by_id: dict[str, Question], rubric: Rubric,
+                    thresholds: MatchingThresholds) -> tuple[str, Question | None, str | None, float, str | None, str]:
+    """Let the topic classifier correct what similarity decided (see :class:`TopicClassifier`).
+
+    A turn it surely gives to another competency than the current topic's opens
+    that competency's question ("So, totally normal question, but what's making you
+    want to leave Bright Harbor?" inside the silent-client case); a probe matched
+    by wording needs a surer call, as probes borrow words from everywhere. A turn
+    it surely calls small talk is off-script unless the bank matched it well.
+    """
+    qid, sim, text = current
+    top, p_top = match.top_topic()
+    elsewhere = (top is not None and (thread is None or top != thread.competency)
+                 and match.content_words >= 2 and not short_probe)
+    weak_bank = kind == "bank" and sim < thresholds.new_question_min_similarity
+    if elsewhere and (
+        (p_top >= thresholds.topic_new_min_probability
+         and (kind == "offscript" or branch == "thread_default" or (weak_bank and question.competency != top)))
+        or (p_top >= thresholds.topic_probe_min_probability and branch in ("thread_wording", "same_topic"))
+    ):
+        qid, sim, text = _best_in_competency(match, top, rubric)
+        return "bank", by_id[qid], qid, sim, text, "topic"
+    if match.topic.get(OFFSCRIPT, 0.0) >= thresholds.topic_offscript_min_probability and (
+            weak_bank or (branch == "thread_default" and match.content_words >= 2)):
+        return "offscript", None, qid, sim, text, "topic_offscript"
+    return kind, question, qid, sim, text, branch
+
+
 def segment_questions(
     transcript: Transcript,
     rubric: Rubric,
@@ -338,6 +390,7 @@ def segment_questions(
     *,
     interviewer: str | None = None,
     language: str | None = None,
+    classifier: TopicClassifier | None = None,
 ) -> tuple[list[QuestionEntry], str, str]:
     """Split the conversation into question entries with the candidate's answers.
 
@@ -345,7 +398,7 @@ def segment_questions(
         (entries, interviewer label, candidate label).
     """
     language = language or transcript.language or detect_language(transcript.text)
-    matches = match_turns([t.text for t in transcript.turns], matcher, language)
+    matches = match_turns([t.text for t in transcript.turns], matcher, language, classifier)
     interviewer_label, candidate_label = infer_roles(transcript, matches, thresholds, interviewer)
     by_id = question_by_id(rubric)
     roots = {q.id for q in rubric.questions if q.parent is None}
@@ -416,8 +469,9 @@ def segment_questions(
             (match.offscript_cue and max(in_sim, out_sim, lift_sim) < thresholds.new_question_min_similarity)
             or (match.offscript_aside and max(in_sim, out_sim) < thresholds.bank_min_similarity)
         )
+        branch = "unmatched"
         if logistics or bare_after_their_question:
-            kind = "offscript"
+            kind, branch = "offscript", "logistics"
         elif match.topic_change:
             # «Давайте сменим тему»: a new question of the guide, or none of it; never a probe.
             # A probe of another question («А с руководителем как?») opens a topic only when
@@ -427,31 +481,36 @@ def segment_questions(
                                                    else thresholds.new_question_min_similarity):
                 kind, question = "bank", by_id[pick[0]]
                 qid, sim, text = pick
+            branch = "topic_change"
         elif (thread is not None and in_sim >= thresholds.followup_min_similarity and in_sim >= out_sim - 0.05
               and in_sim >= any_sim - 0.25):
-            kind, question = "followup", by_id[in_id]
+            kind, question, branch = "followup", by_id[in_id], "thread_wording"
             qid, sim, text = in_id, in_sim, in_text
         elif (thread is not None and not outside_wins and turn.speaker == interviewer_label
               and (short_probe or out_sim < thresholds.bank_min_similarity)):
             # Interviews go topic by topic: inside a topic, a question that opens no
             # other question of the guide and is no logistics probes the current one.
-            kind, question = "followup", thread
+            kind, question, branch = "followup", thread, "thread_default"
             qid, sim, text = thread.id, in_sim, in_text if in_sim >= thresholds.followup_min_similarity else None
         elif (thread is not None and same_id is not None and same_sim >= thresholds.bank_min_similarity
               and same_sim >= max(out_sim, lift_sim)
               and (match.has_probe or by_id[same_id].parent is not None) and turn.speaker == interviewer_label):
             # «А как ты применил это на практике?» right after «Чему ты научился?»: the guide lists
             # them apart, the interviewer asks the second as a probe of the first.
-            kind, question = "followup", by_id[same_id]
+            kind, question, branch = "followup", by_id[same_id], "same_topic"
             qid, sim, text = same_id, same_sim, same_text
-            joined[_root_of(question, by_id)] = len(entries)  # its own probes now belong here too
         elif new_id is not None and new_sim >= thresholds.bank_min_similarity:
-            kind, question = "bank", by_id[new_id]
+            kind, question, branch = "bank", by_id[new_id], "new"
             qid, sim, text = new_id, new_sim, new_text
         elif any_id is not None and any_sim >= thresholds.new_question_min_similarity:
             # a probe of the guide asked on its own opens its question's topic
-            kind, question = "bank", by_id[any_id]
+            kind, question, branch = "bank", by_id[any_id], "probe_alone"
             qid, sim, text = any_id, any_sim, any_text
+        if match.topic and branch not in ("logistics", "topic_change"):
+            kind, question, qid, sim, text, branch = _topic_override(
+                match, kind, question, (qid, sim, text), branch, thread, short_probe, by_id, rubric, thresholds)
+        if kind == "followup" and branch == "same_topic":
+            joined[_root_of(question, by_id)] = len(entries)  # its own probes now belong here too
         if _LOG.isEnabledFor(logging.DEBUG):
             _LOG.debug("%r → %s %s | thread %s:%.2f root %s:%.2f probe-of-other %s:%.2f any %s:%.2f | probe=%s topic=%s "
                        "logistics=%s after-their-question=%s", turn.text[:70], kind, question.id if question else None,

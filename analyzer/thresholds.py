@@ -23,6 +23,13 @@ class MatchingThresholds:
     followup_min_similarity: float = 0.25
     followup_max_words: int = 16
     new_question_min_similarity: float = 0.47
+    # the topic classifier (models/question_turns.yaml): a turn it gives to another
+    # competency with this probability opens that competency's question (a probe
+    # matched by wording needs the second), and one it calls small talk with the
+    # third is off-script unless the bank matched it well
+    topic_new_min_probability: float = 0.7
+    topic_probe_min_probability: float = 0.8
+    topic_offscript_min_probability: float = 0.6
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
     t0 = time.perf_counter()
-    from analyzer.matching import get_matcher
+    from analyzer.matching import get_matcher, get_topic_classifier
     from analyzer.nlp import get_nlp
     from analyzer.pipeline import analyze_transcript
     from analyzer.records import Transcript
@@ -46,7 +46,7 @@ def main() -> None:
     t0 = time.perf_counter()
     rubric, thresholds, rules = load_rubric(), load_thresholds(), load_rules()
     get_nlp("ru"), get_nlp("en")
-    get_matcher(rubric)
+    get_matcher(rubric), get_topic_classifier(rubric)
     t_build = time.perf_counter() - t0
 
     sources = sorted((ROOT / "sample_data" / "dev").glob(f"{args.language}_*"))
@@ -71,7 +71,7 @@ def main() -> None:
     t_batch = time.perf_counter() - t0
 
     print(f"import                         {t_import:6.2f} s")
-    print(f"build pipelines + matcher      {t_build:6.2f} s")
+    print(f"build pipelines + matchers     {t_build:6.2f} s")
     print(f"one-hour transcript            {t_long:6.2f} s  ({words} words, {len(long.turns)} turns, {len(report.questions)} questions)")
     print(f"batch of {args.batch} transcripts       {t_batch:6.2f} s  ({t_batch / args.batch * 1000:.0f} ms each)")
     print(f"peak memory (RSS)              {peak_rss_mb():6.0f} MB")
