@@ -361,8 +361,10 @@ def _topic_override(match: TurnMatch, kind: str, question: Question | None, curr
     A turn it surely gives to another competency than the current topic's opens
     that competency's question ("So, totally normal question, but what's making you
     want to leave Bright Harbor?" inside the silent-client case); a probe matched
-    by wording needs a surer call, as probes borrow words from everywhere. A turn
-    it surely calls small talk is off-script unless the bank matched it well.
+    by wording needs a surer call, as probes borrow words from everywhere. A weak
+    match of another question that the classifier reads as a probe stays in the
+    open topic. A turn it surely calls small talk is off-script unless the bank
+    matched it well.
     """
     qid, sim, text = current
     top, p_top = match.top_topic()
@@ -372,10 +374,15 @@ def _topic_override(match: TurnMatch, kind: str, question: Question | None, curr
     if elsewhere and (
         (p_top >= thresholds.topic_new_min_probability
          and (kind == "offscript" or branch == "thread_default" or (weak_bank and question.competency != top)))
-        or (p_top >= thresholds.topic_probe_min_probability and branch in ("thread_wording", "same_topic"))
+        or (p_top >= thresholds.topic_reassign_min_probability and branch in ("thread_wording", "same_topic"))
     ):
         qid, sim, text = _best_in_competency(match, top, rubric)
         return "bank", by_id[qid], qid, sim, text, "topic"
+    if (kind == "bank" and thread is not None and branch in ("new", "probe_alone") and sim < thresholds.new_question_min_similarity
+            and match.topic.get(PROBE, 0.0) >= thresholds.topic_followup_min_probability):
+        # "Let's say you go, and they still won't engage. Where does that leave you?" shares
+        # "leave" with the why-left question; it reads as a probe and there is a topic open.
+        return "followup", thread, thread.id, sim, text, "topic_probe"
     if match.topic.get(OFFSCRIPT, 0.0) >= thresholds.topic_offscript_min_probability and (
             weak_bank or (branch == "thread_default" and match.content_words >= 2)):
         return "offscript", None, qid, sim, text, "topic_offscript"
@@ -513,9 +520,10 @@ def segment_questions(
             joined[_root_of(question, by_id)] = len(entries)  # its own probes now belong here too
         if _LOG.isEnabledFor(logging.DEBUG):
             _LOG.debug("%r → %s %s | thread %s:%.2f root %s:%.2f probe-of-other %s:%.2f any %s:%.2f | probe=%s topic=%s "
-                       "logistics=%s after-their-question=%s", turn.text[:70], kind, question.id if question else None,
+                       "logistics=%s after-their-question=%s | topic %s", turn.text[:70], kind, question.id if question else None,
                        in_id, in_sim, out_id, out_sim, lift_id, lift_sim, any_id, any_sim, match.has_probe,
-                       match.topic_change, match.offscript_cue, answering_back)
+                       match.topic_change, match.offscript_cue, answering_back,
+                       sorted(((round(p, 2), c) for c, p in match.topic.items()), reverse=True)[:3])
         if kind == "offscript":
             entry = dict(kind="offscript", competency=None, question_id=None, matched_text=None, similarity=sim, parent=None)
             # A side question ("by the way, which CRM was that?") leaves the topic open for

@@ -25,10 +25,13 @@ class MatchingThresholds:
     new_question_min_similarity: float = 0.47
     # the topic classifier (models/question_turns.yaml): a turn it gives to another
     # competency with this probability opens that competency's question (a probe
-    # matched by wording needs the second), and one it calls small talk with the
-    # third is off-script unless the bank matched it well
+    # matched by wording needs the reassign one); a weak match of another question
+    # that it reads as a probe with the followup one stays in the open topic; one
+    # it calls small talk with the offscript one is off-script unless the bank
+    # matched it well
     topic_new_min_probability: float = 0.7
-    topic_probe_min_probability: float = 0.8
+    topic_reassign_min_probability: float = 0.8
+    topic_followup_min_probability: float = 0.7
     topic_offscript_min_probability: float = 0.6
 
 

@@ -44,6 +44,8 @@ INTERVIEW = convo(
     "C: I call, then email their director.",
     "I: And then what?",
     "C: Then I ask my manager to step in.",
+    "I: Suppose the director won't pick up either and nobody answers your emails. Where does that leave you then?",
+    "C: Then I pause the work and send a formal letter.",
     "I: Okay, cool, thanks for walking me through all of that. Standard question now, no wrong answer: "
     "what is making you want to leave Northwind at this point?",
     "C: Honestly the company stopped growing and I want bigger accounts.",
@@ -58,16 +60,18 @@ def _segment(rubric, thresholds, classifier):
 
 def test_classifier_opens_questions_that_cosine_files_under_the_current_topic(rubric, thresholds):
     expected = [("bank", "problem_solving"), ("followup", "problem_solving"), ("offscript", None),
-                ("bank", "communication"), ("followup", "communication"), ("bank", "empathy")]
+                ("bank", "communication"), ("followup", "communication"), ("followup", "communication"),
+                ("bank", "empathy")]
     assert _segment(rubric, thresholds, get_topic_classifier(rubric)) == expected
-    # without it the new case and the why-left question are taken for probes of the open topic
+    # without it the new case is taken for a probe of the open topic and "where does that
+    # leave you" for the why-left question
     without = _segment(rubric, thresholds, None)
-    assert without[3] == ("followup", "problem_solving") and without[5][1] != "empathy"
+    assert without[3] == ("followup", "problem_solving") and without[5] == ("bank", "empathy")
 
 
 def test_classifier_thresholds_are_data(rubric, thresholds):
     never = dataclasses.replace(thresholds, matching=dataclasses.replace(
-        thresholds.matching, topic_new_min_probability=1.01, topic_probe_min_probability=1.01,
+        thresholds.matching, topic_new_min_probability=1.01, topic_reassign_min_probability=1.01, topic_followup_min_probability=1.01,
         topic_offscript_min_probability=1.01))
     assert _segment(rubric, never, get_topic_classifier(rubric)) == _segment(rubric, never, None)
 
