@@ -135,7 +135,10 @@ _EN_IRREGULAR_PAST = set(
     lent lit overcame rang sang sank slept sought swore swam undertook withdrew broke bent bet
     bit blew bound bred burnt drew drank fed fled forbade forgave froze hid knelt leapt learnt
     mistook rode shook shot shone slid spun spread sprang stole stung strove swept swung tore
-    upset wept wound""".split()
+    upset wept wound ate dug strode tore wove sped spat bore beat
+    rebuilt redid rewrote reran rethought retook remade resold repaid retold regained rebrought
+    overcame overtook oversaw overheard outgrew outsold outran misread misunderstood undertook
+    underwent withheld upheld foresaw""".split()
 )
 _EN_NOT_PAST = {"need", "speed", "feed", "seed", "bed", "red", "bred", "shed", "hundred", "indeed", "exceed", "proceed", "succeed", "embed", "weed"}
 

@@ -106,6 +106,16 @@ def test_signals_ownership_one_vs_several_first_person_actions(rules, thresholds
     assert "ownership" not in one and "ownership" in several
 
 
+@pytest.mark.parametrize("text", [
+    "i rebuilt all our client dashboards and redid the weekly report",
+    "I rewrote the proposal, then I retook the pitch meeting myself",
+])
+def test_signals_irregular_past_counts_as_an_action(text, rules):
+    """English irregular pasts with a prefix ("rebuilt", "redid") are past actions too."""
+    hits = detect_signals(get_nlp("en")(text), rules, "en", signals={"ownership"}, weights=False)
+    assert any(h.rule_id.startswith("ownership.first_person_en") for h in hits)
+
+
 def test_signals_persistence_counts_distinct_actions(rules):
     doc = get_nlp("ru")("Позвоню ему, напишу в мессенджер, потом приеду в офис и подключу руководителя.")
     hit = next(s for s in detect_signals(doc, rules, "ru", signals={"persistence"}))
