@@ -149,6 +149,7 @@ class QuestionMatcher(BaseEstimator):
         if not 0 <= self.char_weight <= 1 or not 0 <= self.topic_weight <= 1:
             raise ValueError("char_weight and topic_weight must be in 0..1")
         docs = [normalize(x) for x in X]
+        self.docs_ = docs  # the normalized bank, for models fitted beside this one (TopicClassifier)
         self.word_vectorizer_ = TfidfVectorizer(
             analyzer="word", ngram_range=(1, self.word_ngram_max), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b"
         ).fit(docs)
@@ -327,11 +328,6 @@ def load_question_turns(path: str | Path | None = None) -> tuple[LabelledTurn, .
     path = Path(path) if path is not None else DEFAULT_TURNS
     if not path.exists():
         return ()
-    return _load_turns(path)
-
-
-@lru_cache(maxsize=4)
-def _load_turns(path: Path) -> tuple[LabelledTurn, ...]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return tuple(LabelledTurn(str(t["language"]), str(t["text"]), str(t.get("kind") or "bank"), t.get("competency"))
                  for t in data.get("turns") or ())
@@ -341,10 +337,10 @@ _CLASSIFIERS: dict[str, TopicClassifier | None] = {}
 
 
 def fit_topic_classifier(rubric: Rubric, turns: tuple[LabelledTurn, ...] | list[LabelledTurn]) -> TopicClassifier:
-    """A topic classifier over the rubric's wordings and labelled turns."""
-    texts = bank_texts(rubric)
-    X = [normalize(t.text) for t in texts] + [normalize(t.text, t.language) for t in turns]
-    y = [t.question_id.split(".")[0] for t in texts] + [_target(t) for t in turns]
+    """A topic classifier over the rubric's wordings (as the matcher normalized them) and labelled turns."""
+    matcher = get_matcher(rubric)
+    X = list(matcher.docs_) + [normalize(t.text, t.language) for t in turns]
+    y = [str(g) for g in matcher.groups_] + [_target(t) for t in turns]
     return TopicClassifier().fit(X, y)
 
 

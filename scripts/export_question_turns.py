@@ -38,13 +38,19 @@ def labelled_turns(folder: Path) -> list[dict]:
     return out
 
 
+def turns_digest(turns: list[dict]) -> str:
+    """What the file's ``sha256`` records: a test compares it with the dev labels of the day."""
+    return hashlib.sha256("\n".join(f"{t['language']}|{t['kind']}|{t['competency']}|{t['text']}"
+                                     for t in turns).encode()).hexdigest()
+
+
 def main(argv: list[str]) -> int:
     folder = Path(argv[0]) if argv else ROOT / "sample_data" / "dev"
     out = Path(argv[1]) if len(argv) > 1 else ROOT / "models" / "question_turns.yaml"
     if "heldout" in folder.parts:
         raise SystemExit("refusing to train on the held-out set")
     turns = labelled_turns(folder)
-    digest = hashlib.sha256("\n".join(f"{t['language']}|{t['kind']}|{t['competency']}|{t['text']}" for t in turns).encode()).hexdigest()
+    digest = turns_digest(turns)
     header = ("# Labelled interviewer turns the topic classifier learns from (besides the bank's wordings).\n"
               "# Written by scripts/export_question_turns.py from sample_data/dev; do not edit by hand.\n")
     body = {"version": "1", "source": str(folder.relative_to(ROOT)) if folder.is_relative_to(ROOT) else str(folder),

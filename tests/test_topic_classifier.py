@@ -4,7 +4,6 @@ where a turn's extra words dilute it (see analyzer.matching.TopicClassifier)."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import importlib.util
 from pathlib import Path
 
@@ -107,9 +106,7 @@ def test_turns_file_is_exported_from_the_current_dev_labels():
     module = _export_module()
     turns = module.labelled_turns(ROOT / "sample_data" / "dev")
     data = yaml.safe_load(TURNS.read_text(encoding="utf-8"))
-    digest = hashlib.sha256("\n".join(f"{t['language']}|{t['kind']}|{t['competency']}|{t['text']}"
-                                      for t in turns).encode()).hexdigest()
-    assert data["sha256"] == digest and data["count"] == len(turns), "run: python scripts/export_question_turns.py"
+    assert data["sha256"] == module.turns_digest(turns) and data["count"] == len(turns), "run: python scripts/export_question_turns.py"
 
 
 def test_turns_file_holds_nothing_of_the_heldout_set():
